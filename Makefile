@@ -1,0 +1,53 @@
+# Every command a user types. Each target is a one-liner into Python or a tool;
+# `setup` runs first and is a no-op when nothing changed.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.setup-done
+PYTEST := $(PY) -m pytest
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export NODE_NO_WARNINGS := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+LAMBDA_COV := --cov=orders_lib.domain --cov=orders_lib.aws --cov=orders_lib.pipeline --cov=orders_lib.settings
+
+.PHONY: help setup demo test test-unit test-coverage test-verbose clean
+
+help: ## list the commands
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml package.json package-lock.json
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.12")'
+	@command -v npm >/dev/null || { echo "npm (Node.js 20+) is needed for the AWS CDK command line"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[cdk,workbook,dev]'
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(STAMP) ## create .venv, install Python and npm packages (fast when nothing changed)
+
+demo: setup ## run the pipeline end to end on the local sandbox (arrives with the sandbox)
+	@echo "make demo will start the local sandbox, deploy the stack and run the notebooks."
+	@echo "Not built yet: the sandbox and the workbook are still open work. What runs today: make test."
+
+test: setup ## everything CI runs
+	$(PYTEST) tests/unit $(LAMBDA_COV) --cov-report=term --cov-fail-under=90 -q
+
+test-unit: setup ## unit tests (moto in-process, no network)
+	$(PYTEST) tests/unit -q
+
+test-coverage: setup ## unit tests with line coverage of the Lambda-side package (>= 90%)
+	$(PYTEST) tests/unit $(LAMBDA_COV) --cov-report=term-missing --cov-report=html:reports/coverage --cov-fail-under=90 -q
+
+test-verbose: setup ## unit tests, every test named, output shown
+	$(PYTEST) tests/unit -vv -s
+
+clean: ## remove the virtualenv, node_modules and build output
+	rm -rf $(VENV) node_modules cdk.out build reports .pytest_cache .hypothesis .coverage
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

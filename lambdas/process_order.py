@@ -1,0 +1,26 @@
+"""ProcessOrder Lambda: DynamoDB stream batch -> PROCESSED + SNS notification.
+
+Returns ``batchItemFailures`` so the event source mapping retries from the
+first failed record and, after its retries, sends the batch's on-failure
+record to the DLQ.
+"""
+
+import os
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
+
+from orders_lib.aws.clients import client
+from orders_lib.aws.notifier import SnsNotifier
+from orders_lib.aws.repository import OrderRepository
+from orders_lib.pipeline.process import process_records
+
+logger = Logger(service="process-order")
+repository = OrderRepository(client("dynamodb"), os.environ["TABLE_NAME"])
+notifier = SnsNotifier(client("sns"), os.environ["TOPIC_ARN"])
+
+
+@logger.inject_lambda_context
+def handler(event, context):
+    result = process_records(DynamoDBStreamEvent(event).records, repository, notifier, log=logger)
+    return result.response()

@@ -1,0 +1,1 @@
+"""Thin adapters over DynamoDB and SNS, plus the client factory."""

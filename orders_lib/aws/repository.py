@@ -1,0 +1,147 @@
+"""Orders in DynamoDB: conditional writes carry the domain's invariants.
+
+* ``create`` puts only if the ``orderId`` is new (``attribute_not_exists``);
+  the id derives from the idempotency key, so duplicates collapse to one item
+  even when they race.
+* ``mark_processed`` moves ``NEW`` -> ``PROCESSED`` only while the stored status
+  is ``NEW``; a failed condition is an outcome (already processed, or gone).
+* Listing is a bounded, paginated scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from ..domain.model import Order, OrderStatus
+
+_SERIALIZER = TypeSerializer()
+_DESERIALIZER = TypeDeserializer()
+MAX_PAGE = 100
+
+
+def to_attribute_map(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _SERIALIZER.serialize(value) for key, value in item.items()}
+
+
+def from_attribute_map(image: dict[str, Any]) -> dict[str, Any]:
+    return {key: _DESERIALIZER.deserialize(value) for key, value in image.items()}
+
+
+def _condition_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class Transition(str, Enum):
+    APPLIED = "applied"  # this call moved the order to PROCESSED
+    ALREADY_DONE = "already_done"  # an earlier attempt did; nothing changed now
+    MISSING = "missing"  # no such item (deleted, expired)
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    outcome: Transition
+    order: Order | None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_key: dict[str, Any] | None
+
+
+class OrderRepository:
+    def __init__(self, client: Any, table_name: str):
+        self._client = client
+        self.table_name = table_name
+
+    def create(self, order: Order) -> tuple[Order, bool]:
+        """Write a new order; return ``(order, True)``, or the stored one and ``False``."""
+        try:
+            self._client.put_item(
+                TableName=self.table_name,
+                Item=to_attribute_map(order.to_item()),
+                ConditionExpression="attribute_not_exists(orderId)",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return order, True
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+            old = error.response.get("Item")
+            existing = Order.from_item(from_attribute_map(old)) if old else self.get(order.order_id)
+            if existing is None:  # deleted between the two calls: extremely unlikely, but say so
+                raise RuntimeError(f"order {order.order_id} vanished during an idempotent create") from error
+            return existing, False
+
+    def get_item(self, order_id: str) -> dict[str, Any] | None:
+        response = self._client.get_item(TableName=self.table_name, Key={"orderId": {"S": order_id}}, ConsistentRead=True)
+        return from_attribute_map(response["Item"]) if "Item" in response else None
+
+    def get(self, order_id: str) -> Order | None:
+        item = self.get_item(order_id)
+        return Order.from_item(item) if item is not None else None
+
+    def mark_processed(self, order_id: str, at: str) -> TransitionResult:
+        try:
+            response = self._client.update_item(
+                TableName=self.table_name,
+                Key={"orderId": {"S": order_id}},
+                UpdateExpression="SET #status = :processed, processedAt = :at",
+                ConditionExpression="#status = :new",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":processed": {"S": OrderStatus.PROCESSED.value},
+                    ":new": {"S": OrderStatus.NEW.value},
+                    ":at": {"S": at},
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return TransitionResult(Transition.APPLIED, Order.from_item(from_attribute_map(response["Attributes"])))
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+            old = error.response.get("Item")
+            if not old:
+                return TransitionResult(Transition.MISSING, None)
+            return TransitionResult(Transition.ALREADY_DONE, Order.from_item(from_attribute_map(old)))
+
+    def mark_notified(self, order_id: str, at: str) -> None:
+        """Record the first successful publish; later ones keep the first time."""
+        try:
+            self._client.update_item(
+                TableName=self.table_name,
+                Key={"orderId": {"S": order_id}},
+                UpdateExpression="SET notifiedAt = if_not_exists(notifiedAt, :at)",
+                ConditionExpression="attribute_exists(orderId)",
+                ExpressionAttributeValues={":at": {"S": at}},
+            )
+        except ClientError as error:
+            if not _condition_failed(error):
+                raise
+            # The order was deleted after its notification went out: nothing to record.
+
+    def list_page(self, limit: int = 50, start_key: dict[str, Any] | None = None) -> Page:
+        """One page of at most ``limit`` (<= 100) items, in table order."""
+        options: dict[str, Any] = {"TableName": self.table_name, "Limit": max(1, min(limit, MAX_PAGE))}
+        if start_key:
+            options["ExclusiveStartKey"] = start_key
+        response = self._client.scan(**options)
+        return Page([from_attribute_map(i) for i in response.get("Items", [])], response.get("LastEvaluatedKey"))
+
+    def list_items(self, max_items: int = 1000) -> list[dict[str, Any]]:
+        """Up to ``max_items`` stored items (valid orders or not), following pages."""
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while len(items) < max_items:
+            page = self.list_page(min(MAX_PAGE, max_items - len(items)), start)
+            items.extend(page.items)
+            start = page.next_key
+            if not start:
+                break
+        return items

@@ -1,0 +1,1 @@
+"""Pure domain: orders, their validation and their status transitions (no I/O)."""

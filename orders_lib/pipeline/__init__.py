@@ -1,0 +1,1 @@
+"""Use cases: create an order, process a batch of stream records."""
