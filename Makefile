@@ -38,6 +38,7 @@ demo: setup ## run the pipeline end to end on the local sandbox (arrives with th
 
 test: setup ## everything CI runs
 	$(PYTEST) tests/unit $(LAMBDA_COV) --cov-report=term --cov-fail-under=90 -q
+	$(PYTEST) tests/cdk -q
 
 test-unit: setup ## unit tests (moto in-process, no network)
 	$(PYTEST) tests/unit -q
@@ -47,6 +48,46 @@ test-coverage: setup ## unit tests with line coverage of the Lambda-side package
 
 test-verbose: setup ## unit tests, every test named, output shown
 	$(PYTEST) tests/unit -vv -s
+
+# --- AWS: synth, deploy, operate ---
+# STAGE=dev names the stack techtest-orders-dev (every resource suffixed), so
+# several stacks can coexist. AWS targets check credentials first and stop with
+# what to configure. CDK_APPROVAL=never for unattended deploys (CI).
+STAGE ?=
+CDK_APPROVAL ?= broadening
+CDK := cd cdk && PATH="$(CURDIR)/$(BIN):$$PATH" ../node_modules/.bin/cdk
+CDK_CONTEXT := $(if $(STAGE),-c stage=$(STAGE))
+AWS_CHECK := $(PY) -m orders_lib.deploy.credentials
+OPERATE := $(PY) -m orders_lib.deploy.operate $(if $(STAGE),--stage $(STAGE))
+
+.PHONY: synth deploy destroy invoke-create logs-create logs-process check-dlq test-cdk lint-template
+
+synth: setup ## synthesize the stack into cdk.out (cdk-nag on), print its resources
+	$(PY) -m orders_lib.deploy.synth $(if $(STAGE),--stage $(STAGE))
+
+deploy: setup ## deploy the stack to AWS with your credentials (STAGE=dev for a separate stack)
+	@$(AWS_CHECK) && $(CDK) deploy $(CDK_CONTEXT) --require-approval $(CDK_APPROVAL) --outputs-file ../cdk.out/outputs$(if $(STAGE),-$(STAGE)).json
+
+destroy: setup ## delete the deployed stack (retained table, key, queue, logs stay unless STAGE is set)
+	@$(AWS_CHECK) && $(CDK) destroy $(CDK_CONTEXT) --force
+
+invoke-create: setup ## invoke CreateOrder on AWS with examples/order.json
+	@$(AWS_CHECK) && $(OPERATE) invoke-create
+
+logs-create: setup ## recent CreateOrder log events on AWS
+	@$(AWS_CHECK) && $(OPERATE) logs-create
+
+logs-process: setup ## recent ProcessOrder log events on AWS
+	@$(AWS_CHECK) && $(OPERATE) logs-process
+
+check-dlq: setup ## count (and peek at) failed batches in the DLQ on AWS
+	@$(AWS_CHECK) && $(OPERATE) check-dlq
+
+test-cdk: setup ## CDK assertion tests, cdk-nag, cfn-lint, workflow lint (~30 s)
+	$(PYTEST) tests/cdk -q
+
+lint-template: synth ## cfn-lint the synthesized template (errors fail; warnings shown)
+	$(BIN)/cfn-lint --ignore-checks W3005 -- cdk.out/techtest-orders$(if $(STAGE),-$(STAGE)).template.json
 
 clean: ## remove the virtualenv, node_modules and build output
 	rm -rf $(VENV) node_modules cdk.out build reports .pytest_cache .hypothesis .coverage
