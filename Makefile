@@ -53,17 +53,19 @@ test-verbose: setup ## unit tests, every test named, output shown
 # STAGE=dev names the stack techtest-orders-dev (every resource suffixed), so
 # several stacks can coexist. AWS targets check credentials first and stop with
 # what to configure. CDK_APPROVAL=never for unattended deploys (CI).
+# Stage stacks default to removal policy DESTROY; REMOVAL=retain keeps data (prod).
 STAGE ?=
+REMOVAL ?=
 CDK_APPROVAL ?= broadening
 CDK := cd cdk && PATH="$(CURDIR)/$(BIN):$$PATH" ../node_modules/.bin/cdk
-CDK_CONTEXT := $(if $(STAGE),-c stage=$(STAGE))
+CDK_CONTEXT := $(if $(STAGE),-c stage=$(STAGE)) $(if $(REMOVAL),-c removal=$(REMOVAL))
 AWS_CHECK := $(PY) -m orders_lib.deploy.credentials
 OPERATE := $(PY) -m orders_lib.deploy.operate $(if $(STAGE),--stage $(STAGE))
 
 .PHONY: synth deploy destroy invoke-create logs-create logs-process check-dlq test-cdk lint-template
 
 synth: setup ## synthesize the stack into cdk.out (cdk-nag on), print its resources
-	$(PY) -m orders_lib.deploy.synth $(if $(STAGE),--stage $(STAGE))
+	$(PY) -m orders_lib.deploy.synth $(if $(STAGE),--stage $(STAGE)) $(if $(REMOVAL),--removal $(REMOVAL))
 
 deploy: setup ## deploy the stack to AWS with your credentials (STAGE=dev for a separate stack)
 	@$(AWS_CHECK) && $(CDK) deploy $(CDK_CONTEXT) --require-approval $(CDK_APPROVAL) --outputs-file ../cdk.out/outputs$(if $(STAGE),-$(STAGE)).json

@@ -58,8 +58,14 @@ def _python() -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
-def synthesize(outdir: Path = Path("cdk.out"), *, stage: str | None = None, sandbox: bool = False) -> Assembly:
-    """Synthesize the stack (cdk-nag on) into ``outdir`` and return what it holds."""
+def synthesize(
+    outdir: Path = Path("cdk.out"), *, stage: str | None = None, sandbox: bool = False, removal: str | None = None
+) -> Assembly:
+    """Synthesize the stack (cdk-nag on) into ``outdir`` and return what it holds.
+
+    ``removal`` ("retain" or "destroy") overrides the app's default: retain, or
+    destroy for a stage or the sandbox.
+    """
     outdir = Path(outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
     context: dict[str, str] = {}
@@ -67,6 +73,8 @@ def synthesize(outdir: Path = Path("cdk.out"), *, stage: str | None = None, sand
         context["stage"] = stage
     if sandbox:
         context["sandbox"] = "true"
+    if removal:
+        context["removal"] = removal
     env = {
         **os.environ,
         "CDK_OUTDIR": str(outdir),
@@ -111,10 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orders_lib.deploy.synth", description="Synthesize the stack and summarise it.")
     parser.add_argument("--stage", default=None, help="stack and resource name suffix, e.g. dev")
     parser.add_argument("--sandbox", action="store_true", help="synthesize for the local sandbox (no bootstrap rule, DESTROY)")
+    parser.add_argument("--removal", choices=("retain", "destroy"), default=None, help="override the removal policy")
     parser.add_argument("--outdir", type=Path, default=ROOT / "cdk.out")
     args = parser.parse_args(argv)
     try:
-        assembly = synthesize(args.outdir, stage=args.stage or None, sandbox=args.sandbox)
+        assembly = synthesize(args.outdir, stage=args.stage or None, sandbox=args.sandbox, removal=args.removal)
     except (SynthFailed, ValueError) as error:
         print(error, file=sys.stderr)
         return 1

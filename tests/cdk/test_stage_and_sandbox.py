@@ -41,3 +41,10 @@ def test_sandbox_destroys_everything_and_skips_the_bootstrap_rule(sandbox):
     assert stack.stack_name == "techtest-orders"
     assert all(r.get("DeletionPolicy", "Delete") == "Delete" for r in raw["Resources"].values())
     assert "CheckBootstrapVersion" not in raw.get("Rules", {}) and "BootstrapVersion" not in raw.get("Parameters", {})
+
+
+def test_a_production_stage_can_retain_its_data(tmp_path):
+    _, raw, stack = build_template(tmp_path, stage="prod", removal="retain")
+    assert stack.stack_name == "techtest-orders-prod"
+    for type_name in ("AWS::KMS::Key", "AWS::DynamoDB::Table", "AWS::SQS::Queue", "AWS::Logs::LogGroup"):
+        assert all(r["DeletionPolicy"] == "Retain" for r in resources(raw, type_name).values()), type_name
