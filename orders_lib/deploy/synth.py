@@ -64,9 +64,10 @@ def synthesize(
     """Synthesize the stack (cdk-nag on) into ``outdir`` and return what it holds.
 
     ``removal`` ("retain" or "destroy") overrides the app's default: retain, or
-    destroy for a stage or the sandbox.
+    destroy for a stage or the sandbox. A relative ``outdir`` is taken from the
+    project root, so a notebook and ``make synth`` share ``cdk.out``.
     """
-    outdir = Path(outdir).resolve()
+    outdir = (ROOT / outdir).resolve()
     outdir.mkdir(parents=True, exist_ok=True)
     context: dict[str, str] = {}
     if stage:
