@@ -39,6 +39,7 @@ demo: setup ## run the pipeline end to end on the local sandbox (arrives with th
 test: setup ## everything CI runs
 	$(PYTEST) tests/unit $(LAMBDA_COV) --cov-report=term --cov-fail-under=90 -q
 	$(PYTEST) tests/cdk -q
+	$(PYTEST) tests/sandbox -q
 
 test-unit: setup ## unit tests (moto in-process, no network)
 	$(PYTEST) tests/unit -q
@@ -91,6 +92,49 @@ test-cdk: setup ## CDK assertion tests, cdk-nag, cfn-lint, workflow lint (~30 s)
 lint-template: synth ## cfn-lint the synthesized template (errors fail; warnings shown)
 	$(BIN)/cfn-lint --ignore-checks W3005 -- cdk.out/techtest-orders$(if $(STAGE),-$(STAGE)).template.json
 
+# --- Local sandbox (no Docker): AWS APIs on 127.0.0.1:4566 ---
+ORDERS := $(BIN)/orders
+FUNCTION ?= process
+
+.PHONY: sandbox-start sandbox-stop sandbox-clean sandbox-status sandbox-create-order sandbox-view-orders \
+	sandbox-watch-orders sandbox-watch-sns sandbox-dlq sandbox-logs test-sandbox test-integration
+
+sandbox-start: setup ## start the sandbox in the background and deploy the stack into it
+	@$(ORDERS) sandbox start
+
+sandbox-stop: setup ## stop the sandbox
+	@$(ORDERS) sandbox stop
+
+sandbox-clean: setup ## stop the sandbox and remove its state folder (.sandbox/)
+	@$(ORDERS) sandbox clean
+
+sandbox-status: setup ## is the sandbox running, where
+	@$(ORDERS) sandbox status
+
+sandbox-create-order: setup ## create an order through CreateOrder (prompts; or ITEM=SKU:NAME:QTY:PRICE)
+	@$(ORDERS) create-order $(if $(ITEM),--item $(ITEM))
+
+sandbox-view-orders: setup ## the latest orders as a table
+	@$(ORDERS) view-orders
+
+sandbox-watch-orders: setup ## live view of the latest orders (Ctrl-C stops)
+	@$(ORDERS) watch-orders
+
+sandbox-watch-sns: setup ## print notifications as they arrive (Ctrl-C stops)
+	@$(ORDERS) watch-sns
+
+sandbox-dlq: setup ## decoded DLQ records and the orders they cover (REDRIVE=1 sends them through ProcessOrder again)
+	@$(ORDERS) dlq $(if $(REDRIVE),--redrive)
+
+sandbox-logs: setup ## function logs (FUNCTION=process|create)
+	@$(ORDERS) logs $(FUNCTION)
+
+test-sandbox: setup ## the sandbox's own behaviour and the pipeline end to end on it
+	$(PYTEST) tests/sandbox -q
+
+test-integration: test-sandbox ## integration tests (on the sandbox)
+
 clean: ## remove the virtualenv, node_modules and build output
-	rm -rf $(VENV) node_modules cdk.out build reports .pytest_cache .hypothesis .coverage
+	-$(BIN)/orders sandbox stop 2>/dev/null
+	rm -rf $(VENV) node_modules cdk.out build reports .sandbox .pytest_cache .hypothesis .coverage
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

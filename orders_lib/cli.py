@@ -1,16 +1,47 @@
-"""``orders``: the command line behind the Makefile targets."""
+"""``orders``: the command line behind the Makefile targets.
+
+Every command talks to the target in ``--target`` / ``ORDERS_TARGET``
+(``sandbox`` by default, or ``aws``) and finds resources through the stack's
+outputs.
+"""
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import time
 from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
+from .aws.clients import client
+from .aws.repository import OrderRepository
 from .domain import codec
 from .domain.validation import ValidationFailed, parse_body, validate_order_request
+from .settings import Settings
 
 
+class Context:
+    def __init__(self, args: argparse.Namespace):
+        self.settings = Settings.from_env(target=args.target, stack_name=args.stack, endpoint_url=args.endpoint, region=args.region)
+
+    def client(self, service: str) -> Any:
+        return client(service, self.settings)
+
+    @cached_property
+    def outputs(self) -> Any:
+        from .ops.stack import load_outputs
+
+        return load_outputs(self.settings)
+
+    @cached_property
+    def repository(self) -> OrderRepository:
+        return OrderRepository(self.client("dynamodb"), self.outputs.table_name)
+
+
+# -- offline ---------------------------------------------------------------------------
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check a CreateOrder request offline, printing every problem."""
     raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
@@ -26,18 +57,240 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- sandbox ------------------------------------------------------------------------------
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    """Start, stop, clean or inspect the local sandbox."""
+    from .sandbox import control
+
+    state_dir = args.state_dir
+    if args.action == "start":
+        state, fresh = control.start(args.port, state_dir, deploy=not args.no_deploy)
+        print(("Sandbox started" if fresh else "Sandbox already running") + f" (pid {state.pid}) on {state.endpoint}")
+        for key in ("TableName", "TopicArn", "DlqUrl", "CreateOrderFunctionName", "ProcessOrderFunctionName"):
+            if key in state.outputs:
+                print(f"  {key:<26} {state.outputs[key]}")
+        print("Next: make sandbox-create-order | sandbox-view-orders | sandbox-watch-sns | sandbox-dlq | sandbox-logs")
+        print(f"AWS CLI: aws --endpoint-url {state.endpoint} dynamodb scan --table-name {state.outputs.get('TableName', '...')}")
+        return 0
+    if args.action == "stop":
+        print("Sandbox stopped" if control.stop(state_dir) else "No sandbox running")
+        return 0
+    if args.action == "clean":
+        control.stop(state_dir)
+        shutil.rmtree(state_dir, ignore_errors=True)
+        print(f"Sandbox stopped and {state_dir}/ removed")
+        return 0
+    if args.action == "chaos":
+        state = control.running(state_dir)
+        if state is None:
+            print("No sandbox running: make sandbox-start", file=sys.stderr)
+            return 1
+        changes: dict[str, Any] = {"reset": True} if args.reset else {}
+        if args.sns_failure_rate is not None:
+            changes["sns_publish_failure_rate"] = args.sns_failure_rate
+        for option, key in ((args.delay, "function_delay_ms"), (args.crash, "function_crashes")):
+            if option:
+                changes[key] = {name: int(value) for name, value in (pair.split("=", 1) for pair in option)}
+        print(codec.dumps(control.control(state.endpoint, "chaos", changes or None), indent=2))
+        return 0
+    state = control.running(state_dir)
+    if state is None:
+        print("No sandbox running")
+        return 1
+    print(f"Sandbox {state.status} (pid {state.pid}) on {state.endpoint}, stack {state.stack_name}")
+    return 0
+
+
+# -- orders -----------------------------------------------------------------------------
+def _prompt(label: str, default: str) -> str:
+    answer = input(f"{label} [{default}]: ").strip()
+    return answer or default
+
+
+def _interactive_request() -> dict[str, Any]:
+    from .ops.orders import build_request
+
+    print("New order (Enter keeps the default)")
+    customer_id = _prompt("Customer id", "C-1001")
+    name = _prompt("Customer name", "Ada Lovelace")
+    email = _prompt("Email", "ada@example.com")
+    items = []
+    while True:
+        sku = _prompt(f"Item {len(items) + 1} SKU (empty line to finish)" if items else "Item 1 SKU", "" if items else "NB-A5")
+        if not sku:
+            break
+        items.append((sku, _prompt("  name", "Notebook A5"), int(_prompt("  quantity", "1")), _prompt("  unit price", "4.50")))
+    return build_request(customer_id, name, email, items, _prompt("Currency", "EUR"))
+
+
+def cmd_create_order(args: argparse.Namespace) -> int:
+    """Create an order through the CreateOrder function (prompts when no flags are given)."""
+    from .ops.orders import build_request, invoke_create
+
+    ctx = Context(args)
+    if args.file:
+        request = codec.loads(Path(args.file).read_bytes())
+    elif args.item:
+        items = []
+        for spec in args.item:
+            parts = spec.split(":")
+            if len(parts) != 4:
+                print(f"--item {spec!r}: use SKU:NAME:QUANTITY:PRICE", file=sys.stderr)
+                return 2
+            items.append((parts[0], parts[1], int(parts[2]) if parts[2].isdigit() else parts[2], parts[3]))
+        request = build_request(args.customer_id, args.name, args.email, items, args.currency, args.key)
+    elif sys.stdin.isatty():
+        request = _interactive_request()
+    else:
+        request = codec.loads(sys.stdin.buffer.read())
+    result = invoke_create(ctx.client("lambda"), ctx.outputs.create_function, request)
+    print(result.summary())
+    return 0 if result.ok else 1
+
+
+def cmd_view_orders(args: argparse.Namespace) -> int:
+    """The latest orders as a table."""
+    from .ops.orders import ORDER_COLUMNS, format_table, order_rows
+
+    ctx = Context(args)
+    rows = order_rows(ctx.repository, args.limit)
+    print(format_table(rows, ORDER_COLUMNS))
+    print(f"\n{len(rows)} order(s) shown")
+    return 0
+
+
+def cmd_watch_orders(args: argparse.Namespace) -> int:
+    """A live view of the latest orders until Ctrl-C."""
+    from .ops.orders import ORDER_COLUMNS, format_table, order_rows, watch
+
+    ctx = Context(args)
+    try:
+        for rows in watch(lambda: order_rows(ctx.repository, args.limit), args.interval, args.rounds):
+            counts = {s: sum(r["status"] == s for r in rows) for s in ("NEW", "PROCESSED")}
+            if sys.stdout.isatty():
+                print("\033[2J\033[H", end="")
+            print(f"{time.strftime('%H:%M:%S')}  NEW {counts['NEW']}  PROCESSED {counts['PROCESSED']}  (Ctrl-C to stop)")
+            print(format_table(rows, ORDER_COLUMNS), flush=True)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_watch_sns(args: argparse.Namespace) -> int:
+    """Print ORDER_PROCESSED notifications as they arrive (until Ctrl-C or --seconds)."""
+    from .ops.notifications import receive, subscribe_queue, unsubscribe
+
+    ctx = Context(args)
+    sns, sqs = ctx.client("sns"), ctx.client("sqs")
+    subscription = subscribe_queue(sns, sqs, ctx.outputs.topic_arn, f"orders-watch-{int(time.time())}")
+    print(f"Watching {ctx.outputs.topic_arn} (Ctrl-C to stop)", flush=True)
+    deadline = time.monotonic() + args.seconds if args.seconds else None
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            for note in receive(sqs, subscription.queue_url):
+                print(f"{note.get('processedAt', '')}  {note.get('orderId')}  {note.get('status')}  {note.get('total')} {note.get('currency')}  dedup={note.get('dedupId')}", flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        unsubscribe(sns, sqs, subscription)
+    return 0
+
+
+def cmd_dlq(args: argparse.Namespace) -> int:
+    """Decoded DLQ records with the orders they cover; --redrive, --purge --yes."""
+    from .ops import dlq
+    from .ops.orders import format_table
+
+    ctx = Context(args)
+    sqs, url = ctx.client("sqs"), ctx.outputs.dlq_url
+    if args.purge:
+        if not args.yes:
+            print("--purge deletes the DLQ's messages for good: add --yes to confirm", file=sys.stderr)
+            return 2
+        print(f"purged {dlq.purge(sqs, url, confirmed=True)} message(s)")
+        return 0
+    batches = dlq.read_batches(sqs, url)
+    for batch in batches:
+        batch.records = dlq.load_records(ctx.client("dynamodbstreams"), batch)
+    print(format_table([b.row() for b in batches]) if batches else "The DLQ is empty.")
+    if args.redrive:
+        for batch in batches:
+            print(f"redrive {batch.start_sequence[-6:]}..{batch.end_sequence[-6:]}: {dlq.redrive(ctx.client('lambda'), sqs, url, ctx.outputs.process_function, batch)}")
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    """Recent log events of the CreateOrder or ProcessOrder function."""
+    from .ops.logs import format_events, recent_events
+
+    ctx = Context(args)
+    print(format_events(recent_events(ctx.client("logs"), ctx.outputs.log_group(args.function), args.minutes, args.limit)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="orders", description=__doc__)
+    from .sandbox.control import DEFAULT_PORT, DEFAULT_STATE_DIR
+
+    parser = argparse.ArgumentParser(prog="orders", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--target", choices=("sandbox", "aws"), help="default: ORDERS_TARGET or sandbox")
+    parser.add_argument("--stack", help="stack name (default: ORDERS_STACK or techtest-orders)")
+    parser.add_argument("--endpoint", help="sandbox endpoint (default http://localhost:4566)")
+    parser.add_argument("--region", help="AWS region (default: AWS_REGION or us-east-1)")
     commands = parser.add_subparsers(dest="command", required=True)
-    validate = commands.add_parser("validate", help=cmd_validate.__doc__)
+
+    def command(name: str, run: Any) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=run.__doc__.splitlines()[0], description=run.__doc__)
+        sub.set_defaults(run=run)
+        return sub
+
+    validate = command("validate", cmd_validate)
     validate.add_argument("file", nargs="?", default="-", help="request JSON file, or - for standard input")
-    validate.set_defaults(run=cmd_validate)
+    sandbox = command("sandbox", cmd_sandbox)
+    sandbox.add_argument("action", choices=("start", "stop", "clean", "status", "chaos"))
+    sandbox.add_argument("--port", type=int, default=DEFAULT_PORT)
+    sandbox.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    sandbox.add_argument("--no-deploy", action="store_true", help="start without deploying the stack")
+    sandbox.add_argument("--sns-failure-rate", type=float, help="chaos: share of SNS publishes that fail (0..1)")
+    sandbox.add_argument("--delay", action="append", metavar="FUNCTION=MS", help="chaos: add latency to a function")
+    sandbox.add_argument("--crash", action="append", metavar="FUNCTION=N", help="chaos: kill the next N invocations")
+    sandbox.add_argument("--reset", action="store_true", help="chaos: everything off")
+    create = command("create-order", cmd_create_order)
+    create.add_argument("--file", help="request JSON file")
+    create.add_argument("--customer-id", default="C-1001")
+    create.add_argument("--name", default="Ada Lovelace")
+    create.add_argument("--email", default="ada@example.com")
+    create.add_argument("--item", action="append", metavar="SKU:NAME:QTY:PRICE")
+    create.add_argument("--currency", default="EUR")
+    create.add_argument("--key", help="idempotency key")
+    view = command("view-orders", cmd_view_orders)
+    view.add_argument("--limit", type=int, default=20)
+    watch = command("watch-orders", cmd_watch_orders)
+    watch.add_argument("--limit", type=int, default=15)
+    watch.add_argument("--interval", type=float, default=1.0)
+    watch.add_argument("--rounds", type=int, help="stop after N refreshes")
+    sns = command("watch-sns", cmd_watch_sns)
+    sns.add_argument("--seconds", type=float, help="stop after N seconds")
+    dead = command("dlq", cmd_dlq)
+    dead.add_argument("--redrive", action="store_true", help="send the failed records through ProcessOrder again")
+    dead.add_argument("--purge", action="store_true", help="delete every DLQ message (needs --yes)")
+    dead.add_argument("--yes", action="store_true")
+    logs = command("logs", cmd_logs)
+    logs.add_argument("function", choices=("create", "process"))
+    logs.add_argument("--minutes", type=int, default=15)
+    logs.add_argument("--limit", type=int, default=100)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .ops.stack import StackNotFound
+    from .sandbox.control import SandboxError
+
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (StackNotFound, SandboxError) as error:
+        print(f"orders: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

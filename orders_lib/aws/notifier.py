@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from ..domain.model import Order
 from ..domain.notification import build_notification
@@ -36,7 +37,7 @@ class SnsNotifier:
             ]
             try:
                 response = self._client.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=entries)
-            except (ClientError, BotoCoreError) as error:
+            except (ClientError, BotoCoreError, ResponseParserError) as error:  # an unreadable answer fails the chunk too
                 for note in chunk:
                     report.failed[note.order_id] = f"{type(error).__name__}: {error}"
                 continue

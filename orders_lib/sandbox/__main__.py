@@ -1,0 +1,32 @@
+"""``python -m orders_lib.sandbox serve``: run the sandbox in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from .control import DEFAULT_PORT, DEFAULT_STATE_DIR, serve
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orders_lib.sandbox")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("serve", help="run the sandbox in the foreground until SIGTERM or Ctrl-C")
+    run.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
+    run.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    run.add_argument("--no-deploy", action="store_true", help="serve the APIs only, without deploying the stack")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    return serve(args.port, args.state_dir, deploy=not args.no_deploy, stop=stop)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""DynamoDB stream event source mappings, run as AWS documents them.
+
+One ``ShardPoller`` per mapping and shard, processing records in order:
+
+* reads the shard from the mapping's starting position, drops records that do
+  not pass ``FilterCriteria`` (they never reach the function) and batches up to
+  ``BatchSize`` records, waiting up to ``MaximumBatchingWindowInSeconds``;
+* invokes the function synchronously with ``{"Records": [...]}`` in Lambda's
+  event shape (``eventSourceARN`` and ``awsRegion`` added);
+* success checkpoints past the batch. With ``ReportBatchItemFailures``, a
+  response naming failed sequence numbers checkpoints before the lowest one and
+  retries from there; an empty or null ``itemIdentifier``, or one not in the
+  batch, fails the whole batch;
+* a function error (exception, timeout, crash) fails the batch: it is retried,
+  split in two first when ``BisectBatchOnFunctionError`` is on, until
+  ``MaximumRetryAttempts`` retries are spent (halves inherit the count);
+* records older than ``MaximumRecordAgeInSeconds`` are discarded;
+* discarded records produce the documented on-failure record
+  (``requestContext``, ``responseContext``, ``DDBStreamBatchInfo``) sent to the
+  ``DestinationConfig.OnFailure`` queue or topic, and the shard moves on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from .filtering import parse_filter_criteria, passes
+
+LOG = logging.getLogger(__name__)
+POLL_INTERVAL_S = 0.25  # Lambda polls a stream shard four times a second
+READ_LIMIT = 1000
+RETRY_BACKOFF_S = 0.02
+
+
+@dataclass(frozen=True)
+class MappingConfig:
+    uuid: str
+    function_arn: str
+    stream_arn: str
+    batch_size: int = 100
+    batching_window_s: float = 0.0
+    starting_position: str = "TRIM_HORIZON"
+    max_retry_attempts: int = -1
+    bisect_on_error: bool = False
+    report_batch_item_failures: bool = False
+    max_record_age_s: int = -1
+    on_failure_arn: str | None = None
+    filters: list[dict[str, Any]] = field(default_factory=list)
+    enabled: bool = True
+
+    @classmethod
+    def from_api(cls, config: dict[str, Any]) -> MappingConfig:
+        """From a ``GetEventSourceMapping`` / ``ListEventSourceMappings`` entry."""
+        destination = (config.get("DestinationConfig") or {}).get("OnFailure") or {}
+        return cls(
+            uuid=config["UUID"],
+            function_arn=config["FunctionArn"],
+            stream_arn=config["EventSourceArn"],
+            batch_size=int(config.get("BatchSize") or 100),
+            batching_window_s=float(config.get("MaximumBatchingWindowInSeconds") or 0),
+            starting_position=config.get("StartingPosition") or "TRIM_HORIZON",
+            max_retry_attempts=int(config["MaximumRetryAttempts"]) if config.get("MaximumRetryAttempts") is not None else -1,
+            bisect_on_error=bool(config.get("BisectBatchOnFunctionError")),
+            report_batch_item_failures="ReportBatchItemFailures" in (config.get("FunctionResponseTypes") or []),
+            max_record_age_s=int(config["MaximumRecordAgeInSeconds"]) if config.get("MaximumRecordAgeInSeconds") is not None else -1,
+            on_failure_arn=destination.get("Destination"),
+            filters=parse_filter_criteria(config.get("FilterCriteria")),
+            enabled=config.get("State", "Enabled") in ("Enabled", "Enabling", "Updating") and config.get("Enabled", True) is not False,
+        )
+
+
+@dataclass
+class InvokeResult:
+    request_id: str
+    payload: Any
+    function_error: str | None = None
+
+
+class StreamReader(Protocol):
+    def shard_ids(self, stream_arn: str) -> list[str]: ...
+    def iterator(self, stream_arn: str, shard_id: str, position: str) -> str: ...
+    def read(self, iterator: str, limit: int) -> tuple[list[dict[str, Any]], str | None]: ...
+
+
+Invoker = Callable[[str, dict[str, Any]], InvokeResult]
+FailureSink = Callable[[str, dict[str, Any]], None]
+
+
+@dataclass
+class _Work:
+    records: list[dict[str, Any]]
+    attempts: int = 0  # failed invocations so far for these records
+
+
+@dataclass
+class PollerStats:
+    invocations: int = 0
+    records_delivered: int = 0
+    records_filtered: int = 0
+    batches_succeeded: int = 0
+    partial_failures: int = 0
+    function_errors: int = 0
+    on_failure_records: int = 0
+    last_result: str = "No records processed"
+
+
+def _iso(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch_s * 1000) % 1000:03d}Z"
+
+
+def _sequence(record: dict[str, Any]) -> str:
+    return record["dynamodb"]["SequenceNumber"]
+
+
+class ShardPoller:
+    def __init__(
+        self,
+        config: MappingConfig,
+        shard_id: str,
+        reader: StreamReader,
+        invoke: Invoker,
+        send_failure: FailureSink,
+        *,
+        region: str = "us-east-1",
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.config, self.shard_id, self.region = config, shard_id, region
+        self._reader, self._invoke, self._send_failure = reader, invoke, send_failure
+        self._clock, self._sleep = clock, sleep
+        self._iterator: str | None = None
+        self._buffer: deque[dict[str, Any]] = deque()
+        self._work: deque[_Work] = deque()
+        self._first_buffered_at: float | None = None
+        self.checkpoint: str | None = None  # last sequence number fully dealt with
+        self.stats = PollerStats()
+        self.wake = threading.Event()
+
+    @property
+    def pending(self) -> int:
+        """Records read but not yet dealt with (buffered or in a batch being retried)."""
+        return len(self._buffer) + sum(len(w.records) for w in self._work)
+
+    # -- reading -----------------------------------------------------------------
+    def _fill(self) -> bool:
+        if self._iterator is None:
+            self._iterator = self._reader.iterator(self.config.stream_arn, self.shard_id, self.config.starting_position)
+        if not self._iterator:
+            return False
+        records, self._iterator = self._reader.read(self._iterator, READ_LIMIT)
+        for record in records:
+            event_record = {**record, "eventSourceARN": self.config.stream_arn, "awsRegion": self.region}
+            if passes(self.config.filters, event_record):
+                if not self._buffer:
+                    self._first_buffered_at = self._clock()
+                self._buffer.append(event_record)
+            else:
+                self.stats.records_filtered += 1
+                self.checkpoint = _sequence(record) if not self._buffer and not self._work else self.checkpoint
+        return bool(records)
+
+    def _next_work(self) -> _Work | None:
+        if self._work:
+            return self._work[0]
+        if not self._buffer:
+            return None
+        window_open = self.config.batching_window_s > 0 and len(self._buffer) < self.config.batch_size
+        if window_open and self._clock() - (self._first_buffered_at or 0) < self.config.batching_window_s:
+            return None
+        batch = [self._buffer.popleft() for _ in range(min(self.config.batch_size, len(self._buffer)))]
+        self._first_buffered_at = self._clock() if self._buffer else None
+        self._work.append(_Work(batch))
+        return self._work[0]
+
+    # -- one step ----------------------------------------------------------------
+    def step(self) -> bool:
+        """Read what is new, then run at most one invocation. True if anything happened."""
+        read = self._fill() if len(self._buffer) < self.config.batch_size else False
+        work = self._next_work()
+        if work is None:
+            return read
+        work.records = self._drop_expired(work.records)
+        if not work.records:
+            self._work.popleft()
+            return True
+        self._run(work)
+        return True
+
+    def _drop_expired(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.config.max_record_age_s < 0:
+            return records
+        oldest_allowed = self._clock() - self.config.max_record_age_s
+        expired = [r for r in records if r["dynamodb"].get("ApproximateCreationDateTime", oldest_allowed) < oldest_allowed]
+        if expired:
+            self._discard(expired, "RecordAgeExceeded", None, attempts=0)
+        return [r for r in records if r not in expired]
+
+    def _run(self, work: _Work) -> None:
+        self.stats.invocations += 1
+        self.stats.records_delivered += len(work.records)
+        result = self._invoke(self.config.function_arn, {"Records": work.records})
+        failed_at = self._failure_index(work.records, result)
+        if failed_at is None:
+            self._work.popleft()
+            self.checkpoint = _sequence(work.records[-1])
+            self.stats.batches_succeeded += 1
+            self.stats.last_result = "OK"
+            return
+        work.attempts += 1
+        if failed_at > 0:  # partial success: checkpoint before the first failed record
+            self.stats.partial_failures += 1
+            self.checkpoint = _sequence(work.records[failed_at - 1])
+            work.records = work.records[failed_at:]
+        else:
+            self.stats.function_errors += bool(result.function_error)
+            self.stats.partial_failures += not result.function_error
+        self.stats.last_result = "PROBLEM: function error" if result.function_error else "PROBLEM: batch item failures"
+        retries = self.config.max_retry_attempts
+        if retries >= 0 and work.attempts > retries:
+            self._work.popleft()
+            self._discard(work.records, "RetryAttemptsExhausted", result, attempts=work.attempts)
+            return
+        if result.function_error and self.config.bisect_on_error and len(work.records) > 1:
+            middle = len(work.records) // 2
+            self._work.popleft()
+            self._work.appendleft(_Work(work.records[middle:], work.attempts))
+            self._work.appendleft(_Work(work.records[:middle], work.attempts))
+        self._sleep(RETRY_BACKOFF_S * work.attempts)
+
+    def _failure_index(self, records: list[dict[str, Any]], result: InvokeResult) -> int | None:
+        """None on full success, else the index of the first record to retry."""
+        if result.function_error:
+            return 0
+        if not self.config.report_batch_item_failures or not isinstance(result.payload, dict):
+            return None
+        failures = result.payload.get("batchItemFailures")
+        if not failures:
+            return None
+        positions = {_sequence(r): i for i, r in enumerate(records)}
+        indexes = []
+        for failure in failures:
+            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
+            if not identifier or identifier not in positions:
+                return 0  # malformed response: the whole batch failed
+            indexes.append(positions[identifier])
+        return min(indexes)
+
+    def _discard(self, records: list[dict[str, Any]], condition: str, result: InvokeResult | None, attempts: int) -> None:
+        self.checkpoint = _sequence(records[-1])
+        self.stats.on_failure_records += 1
+        LOG.warning("mapping %s discards %d record(s): %s", self.config.uuid, len(records), condition)
+        if not self.config.on_failure_arn:
+            return
+        self._send_failure(self.config.on_failure_arn, self.on_failure_record(records, condition, result, attempts))
+
+    def on_failure_record(self, records: list[dict[str, Any]], condition: str, result: InvokeResult | None, attempts: int) -> dict[str, Any]:
+        arrivals = [r["dynamodb"].get("ApproximateCreationDateTime", self._clock()) for r in records]
+        response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if result is not None and result.function_error:
+            response["functionError"] = result.function_error
+        return {
+            "requestContext": {
+                "requestId": result.request_id if result else str(uuid.uuid4()),
+                "functionArn": self.config.function_arn,
+                "condition": condition,
+                "approximateInvokeCount": attempts,
+            },
+            "responseContext": response,
+            "version": "1.0",
+            "timestamp": _iso(self._clock()),
+            "DDBStreamBatchInfo": {
+                "shardId": self.shard_id,
+                "startSequenceNumber": _sequence(records[0]),
+                "endSequenceNumber": _sequence(records[-1]),
+                "approximateArrivalOfFirstRecord": _iso(min(arrivals)),
+                "approximateArrivalOfLastRecord": _iso(max(arrivals)),
+                "batchSize": len(records),
+                "streamArn": self.config.stream_arn,
+            },
+        }
+
+    # -- the loop ------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                busy = self.step()
+            except Exception:  # noqa: BLE001 - keep polling as Lambda does; the cause is logged
+                LOG.exception("poller for mapping %s failed a step", self.config.uuid)
+                busy = False
+            if not busy:
+                waiting = self.config.batching_window_s if self._buffer else POLL_INTERVAL_S
+                self.wake.wait(min(POLL_INTERVAL_S, waiting) if waiting else POLL_INTERVAL_S)
+                self.wake.clear()

@@ -1,0 +1,120 @@
+"""Where the sandbox plugs into moto (5.2.x), in one place.
+
+* moto's own stream -> Lambda path (``LambdaBackend.send_dynamodb_items``,
+  called synchronously from every write, needing Docker and clearing the
+  shard's records) is switched off; our pollers read the stream instead, and
+  ``StreamShard.add`` only wakes them.
+* ``LambdaFunction.invoke`` runs the function in our runtime instead of Docker.
+* SNS publishing honours the chaos switch for failed publishes.
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.dynamodb.models.table import StreamShard
+from moto.sns.exceptions import InternalError
+from moto.sns.models import SNSBackend
+
+from .runtime import FunctionSpec
+
+if TYPE_CHECKING:
+    from .server import Sandbox
+
+_ORIGINALS: dict[str, Any] = {}
+_ASYNC = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
+
+
+def function_spec(fn: LambdaFunction) -> FunctionSpec:
+    return FunctionSpec(
+        name=fn.function_name,
+        arn=fn.function_arn,
+        handler=fn.handler or "index.handler",
+        timeout_s=float(fn.timeout or 3),
+        memory_mb=int(fn.memory_size or 128),
+        environment={k: str(v) for k, v in (fn.environment_vars or {}).items()},
+        code_sha=fn.code_sha_256 or "none",
+        code_zip=lambda: fn.code_bytes,
+    )
+
+
+def install(sandbox: Sandbox) -> None:
+    if _ORIGINALS:
+        raise RuntimeError("moto hooks are already installed in this process")
+    _ORIGINALS.update(
+        send=LambdaBackend.send_dynamodb_items,
+        add=StreamShard.add,
+        invoke=LambdaFunction.invoke,
+        publish=SNSBackend.publish,
+        publish_batch=SNSBackend.publish_batch,
+    )
+
+    def send_dynamodb_items(self: LambdaBackend, *args: Any, **kwargs: Any) -> None:
+        return None  # returning nothing also keeps moto from clearing the shard
+
+    def add(self: StreamShard, old: Any, new: Any) -> None:
+        _ORIGINALS["add"](self, old, new)
+        sandbox.stream_written(self.table.name)
+
+    def invoke(self: LambdaFunction, body: Any, request_headers: Any, response_headers: dict[str, str]) -> bytes:
+        spec = function_spec(self)
+        payload = body.decode() if isinstance(body, bytes) else (body or "")
+        if request_headers.get("X-Amz-Invocation-Type") == "Event":
+            _ASYNC.submit(sandbox.runtime.invoke, spec, payload)
+            return b""
+        if request_headers.get("X-Amz-Invocation-Type") == "DryRun":
+            return b""
+        result = sandbox.runtime.invoke(spec, payload)
+        if result.function_error:
+            response_headers["x-amz-function-error"] = result.function_error
+        tail = "\n".join(result.log_text.splitlines()[-40:]).encode()[-4096:]
+        response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
+        response_headers["x-amz-executed-version"] = "$LATEST"
+        response_headers["x-amzn-requestid"] = result.request_id
+        return result.payload
+
+    def publish(self: SNSBackend, message: str, arn: str | None, *args: Any, **kwargs: Any) -> str:
+        if arn and ":sns:" in arn and sandbox.chaos.fail_publish():
+            raise InternalError("Injected by the sandbox's chaos switch: publish failed")
+        return _ORIGINALS["publish"](self, message, arn, *args, **kwargs)
+
+    def publish_batch(self: SNSBackend, topic_arn: str, publish_batch_request_entries: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
+        entries = publish_batch_request_entries
+        failing = [entry for entry in entries if sandbox.chaos.fail_publish()]
+        kept = [entry for entry in entries if entry not in failing]
+        _local.skip_chaos = True
+        try:
+            successful, failed = _ORIGINALS["publish_batch"](self, topic_arn, kept) if kept else ([], [])
+        finally:
+            _local.skip_chaos = False
+        failed += [{"Id": e["Id"], "Code": "InternalError", "Message": "Injected publish failure", "SenderFault": False} for e in failing]
+        return successful, failed
+
+    def publish_guarded(self: SNSBackend, message: str, arn: str | None, *args: Any, **kwargs: Any) -> str:
+        if getattr(_local, "skip_chaos", False):
+            return _ORIGINALS["publish"](self, message, arn, *args, **kwargs)
+        return publish(self, message, arn, *args, **kwargs)
+
+    LambdaBackend.send_dynamodb_items = send_dynamodb_items  # type: ignore[method-assign]
+    StreamShard.add = add  # type: ignore[method-assign]
+    LambdaFunction.invoke = invoke  # type: ignore[method-assign]
+    SNSBackend.publish = publish_guarded  # type: ignore[method-assign]
+    SNSBackend.publish_batch = publish_batch  # type: ignore[method-assign]
+
+
+_local = threading.local()
+
+
+def uninstall() -> None:
+    if not _ORIGINALS:
+        return
+    LambdaBackend.send_dynamodb_items = _ORIGINALS["send"]  # type: ignore[method-assign]
+    StreamShard.add = _ORIGINALS["add"]  # type: ignore[method-assign]
+    LambdaFunction.invoke = _ORIGINALS["invoke"]  # type: ignore[method-assign]
+    SNSBackend.publish = _ORIGINALS["publish"]  # type: ignore[method-assign]
+    SNSBackend.publish_batch = _ORIGINALS["publish_batch"]  # type: ignore[method-assign]
+    _ORIGINALS.clear()
