@@ -53,6 +53,8 @@ class BatchResult:
 
 def _new_order(record: DynamoDBRecord) -> Order | None:
     """The order an INSERT record announces, or None if the record needs no work."""
+    if not isinstance(record.raw_event, dict):
+        raise InvalidOrder([f"record is {type(record.raw_event).__name__}, not an object"])
     event_name = record.get("eventName")
     if event_name in IGNORED_EVENTS:
         return None
@@ -125,4 +127,7 @@ def _sequence_number(record: DynamoDBRecord) -> str:
         sequence = record.dynamodb.sequence_number if record.dynamodb else None
     except (AttributeError, TypeError):
         sequence = None
-    return sequence or record.event_id or "unknown"
+    try:
+        return sequence or record.event_id or "unknown"
+    except (AttributeError, TypeError):  # not a record at all: an identifier the mapping cannot match fails the batch
+        return "unknown"
