@@ -1,0 +1,1 @@
+"""Benchmarks and security checks that produce the project's evidence (``make bench``, ``make security``)."""

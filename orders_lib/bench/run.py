@@ -1,0 +1,352 @@
+"""``make bench``: the pipeline's numbers on a freshly started sandbox, against targets.
+
+Every figure is measured in this run, on this machine: the sandbox's raw rate for
+the API calls one order needs, the pipeline's rate for the same work, latency
+from write to ``PROCESSED`` at a steady 50 orders/s, API calls per order counted
+with botocore event hooks in the ProcessOrder path, handler import time in a
+fresh interpreter against bare boto3, warm synth time and the sandbox's memory.
+Results go to ``reports/bench.json``; each target is printed OK or MISSED, with
+the reason when the design explains a miss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORT = ROOT / "reports" / "bench.json"
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str
+    label: str
+    limit: float
+    higher_is_better: bool
+    why_missed: str = ""
+
+    def met(self, value: float) -> bool:
+        return value >= self.limit if self.higher_is_better else value <= self.limit
+
+
+TARGETS = [
+    Target("throughput_ratio", "pipeline / emulator bound", 0.8, True,
+           "the pipeline pays what the bound does not: a stream poll interval, one worker process per batch "
+           "(JSON over a pipe) and 2 UpdateItems per order"),
+    Target("latency_ms.p50", "write -> PROCESSED p50 (ms)", 100, False,
+           "the mapping polls the shard every 250 ms as Lambda does, woken early on a write"),
+    Target("latency_ms.p99", "write -> PROCESSED p99 (ms)", 500, False,
+           "a batch waits for the one before it on the single shard"),
+    Target("api_calls_per_order", "API calls per order (ProcessOrder)", 1.2, False,
+           "by design: UpdateItem NEW->PROCESSED, PublishBatch per 10, and UpdateItem notifiedAt; recording "
+           "notifiedAt is what lets a retry after a crash between publish and record send the notification "
+           "again instead of losing it (floor without it: 1.1)"),
+    Target("cold_start_ratio", "handler import / bare boto3 import", 1.5, False,
+           "the handlers import Powertools and create their boto3 clients at import (warm reuse)"),
+]
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (``share`` in 0..1) of a non-empty list."""
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))
+    return ordered[index]
+
+
+def lookup(results: dict[str, Any], dotted: str) -> float | None:
+    value: Any = results
+    for part in dotted.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for target in TARGETS:
+        value = lookup(results, target.key)
+        met = value is not None and target.met(value)
+        sign = ">=" if target.higher_is_better else "<="
+        rows.append({
+            "target": target.label, "measured": "n/a" if value is None else f"{value:g}", "goal": f"{sign} {target.limit:g}",
+            "result": "OK" if met else "MISSED", "why": "" if met else (target.why_missed or "not measured"),
+        })
+    return rows
+
+
+# --- the measurements --------------------------------------------------------------------
+
+
+def _clients(endpoint: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session()
+    cache: dict[str, Any] = {}
+
+    def get(service: str) -> Any:
+        if service not in cache:
+            cache[service] = session.client(
+                service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                config=Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=16),
+            )
+        return cache[service]
+
+    return get
+
+
+def _scratch_table(ddb: Any, name: str) -> str:
+    ddb.create_table(
+        TableName=name, KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "orderId", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    return ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+
+
+def _orders(count: int, seed: int) -> list[Any]:
+    import random
+
+    from ..ops.orders import random_request
+    from ..pipeline.create import create_order
+
+    class Keep:
+        def create(self, order: Any) -> tuple[Any, bool]:
+            return order, True
+
+    rng = random.Random(seed)
+    return [create_order(random_request(rng), Keep()).order for _ in range(count)]  # type: ignore[union-attr]
+
+
+def emulator_bound(aws: Any, topic_arn: str, orders: int) -> dict[str, float]:
+    """The calls one order costs (PutItem, 2 UpdateItem, 1/10 PublishBatch), issued directly."""
+    from ..aws.notifier import SnsNotifier
+    from ..aws.repository import OrderRepository
+
+    _scratch_table(aws("dynamodb"), "bench-emulator")
+    repo, notifier = OrderRepository(aws("dynamodb"), "bench-emulator"), SnsNotifier(aws("sns"), topic_arn)
+    batch = _orders(orders, seed=11)
+    calls = 0
+    started = time.perf_counter()
+    for start in range(0, len(batch), 10):
+        chunk = batch[start:start + 10]
+        processed = []
+        for order in chunk:
+            repo.create(order)
+            processed.append(repo.mark_processed(order.order_id, "2026-01-01T00:00:00.000Z").order)
+        notifier.publish(processed)
+        for order in chunk:
+            repo.mark_notified(order.order_id, "2026-01-01T00:00:00.001Z")
+        calls += 3 * len(chunk) + 1
+    seconds = time.perf_counter() - started
+    return {"emulator_ops_per_s": round(calls / seconds, 1), "emulator_orders_per_s": round(orders / seconds, 1)}
+
+
+def _stamp_ms(text: str) -> float:
+    from ..domain.clock import from_iso
+
+    return from_iso(text).timestamp() * 1000
+
+
+def _wait_notified(repo: Any, ids: list[str], timeout_s: float = 180) -> list[dict[str, Any]]:
+    from ..ops.reconcile import scan_items
+
+    wanted = set(ids)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        items = [i for i in scan_items(repo._client, repo.table_name) if i.get("orderId") in wanted]
+        if len(items) == len(wanted) and all(i.get("notifiedAt") for i in items):
+            return items
+        if time.monotonic() > deadline:
+            done = sum(1 for i in items if i.get("notifiedAt"))
+            raise RuntimeError(f"only {done} of {len(wanted)} orders were notified after {timeout_s:.0f} s")
+        time.sleep(1.0)
+
+
+def pipeline_rate(aws: Any, table: str, orders: int) -> dict[str, float]:
+    """Orders written as fast as one client can, until the last one is notified."""
+    from ..aws.repository import OrderRepository
+
+    repo = OrderRepository(aws("dynamodb"), table)
+    batch = _orders(orders, seed=12)
+    started = time.time() * 1000
+    for order in batch:
+        repo.create(order)
+    written = time.time() * 1000
+    items = _wait_notified(repo, [o.order_id for o in batch])
+    last = max(_stamp_ms(i["notifiedAt"]) for i in items)
+    return {"pipeline_orders_per_s": round(orders / ((last - started) / 1000), 1),
+            "pipeline_write_s": round((written - started) / 1000, 2), "pipeline_total_s": round((last - started) / 1000, 2)}
+
+
+def latency(aws: Any, outputs: dict[str, str], orders: int, rate_per_s: float) -> dict[str, Any]:
+    """Write -> PROCESSED from each order's own timestamps, CreateOrder invoked at a steady rate."""
+    from ..aws.repository import OrderRepository
+    from ..ops.reconcile import drive
+
+    report = drive(aws("lambda"), outputs["CreateOrderFunctionName"], aws("dynamodb"), outputs["TableName"], orders,
+                   poison_share=0.0, rate_per_s=rate_per_s, seed=13)
+    items = _wait_notified(OrderRepository(aws("dynamodb"), outputs["TableName"]), report.created)
+    delays = [_stamp_ms(i["processedAt"]) - _stamp_ms(i["createdAt"]) for i in items]
+    notified = [_stamp_ms(i["notifiedAt"]) - _stamp_ms(i["createdAt"]) for i in items]
+    return {
+        "latency_ms": {p: round(percentile(delays, q), 1) for p, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))},
+        "latency_to_notified_ms": {p: round(percentile(notified, q), 1) for p, q in (("p50", 0.5), ("p99", 0.99))},
+        "latency_rate_achieved_per_s": round(report.rate_per_s, 1), "latency_orders": len(items),
+    }
+
+
+def api_calls(aws: Any, topic_arn: str, orders: int) -> dict[str, Any]:
+    """process_records in this process against the sandbox, every AWS call counted by a botocore hook."""
+    from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
+
+    from ..aws.notifier import SnsNotifier
+    from ..aws.repository import OrderRepository
+    from ..ops.reconcile import read_stream
+    from ..pipeline.process import process_records
+
+    stream_arn = _scratch_table(aws("dynamodb"), "bench-calls")
+    setup = OrderRepository(aws("dynamodb"), "bench-calls")
+    batch = _orders(orders, seed=14)
+    for order in batch:
+        setup.create(order)
+    records = [r for r in read_stream(aws("dynamodbstreams"), stream_arn) if r["eventName"] == "INSERT"]
+
+    counted = _clients(aws("dynamodb").meta.endpoint_url)  # fresh clients: only the ProcessOrder path is counted
+    calls: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        calls[model.name] += 1
+
+    for service in ("dynamodb", "sns"):
+        counted(service).meta.events.register(f"before-call.{counted(service).meta.service_model.service_id.hyphenize()}", count)
+    repo, notifier = OrderRepository(counted("dynamodb"), "bench-calls"), SnsNotifier(counted("sns"), topic_arn)
+    failures = 0
+    for start in range(0, len(records), 10):  # batches of 10, as the mapping delivers them
+        result = process_records(DynamoDBStreamEvent({"Records": records[start:start + 10]}).records, repo, notifier)
+        failures += len(result.failures)
+    return {"api_calls_per_order": round(sum(calls.values()) / orders, 3), "api_calls_by_operation": dict(calls),
+            "api_calls_orders": orders, "api_calls_failures": failures}
+
+
+def _import_ms(code: str, env: dict[str, str], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        script = f"import time; t = time.perf_counter(); {code}; print((time.perf_counter() - t) * 1000)"
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True, cwd=ROOT / "lambdas")
+        samples.append(float(out.stdout.strip().splitlines()[-1]))
+    return round(statistics.median(samples), 1)
+
+
+def cold_start(runs: int = 5) -> dict[str, Any]:
+    """Import time in a fresh interpreter (median of ``runs``), as a Lambda init would pay it."""
+    env = {
+        "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "lambdas"), "TABLE_NAME": "t",
+        "TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:t", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "ORDERS_TARGET": "aws",
+        "AWS_LAMBDA_FUNCTION_NAME": "bench", "POWERTOOLS_SERVICE_NAME": "bench",
+    }
+    bare = _import_ms("import boto3", env, runs)
+    bare_clients = _import_ms("import boto3; boto3.client('dynamodb'); boto3.client('sns')", env, runs)
+    create = _import_ms("import create_order", env, runs)
+    process = _import_ms("import process_order", env, runs)
+    return {
+        "cold_start_ms": {"boto3": bare, "boto3_with_clients": bare_clients, "create_order": create, "process_order": process},
+        "cold_start_ratio": round(max(create, process) / bare, 2),
+        "cold_start_ratio_vs_boto3_with_clients": round(max(create, process) / bare_clients, 2),
+    }
+
+
+def synth_time() -> dict[str, float]:
+    from ..deploy.synth import synthesize
+
+    with tempfile.TemporaryDirectory() as outdir:
+        synthesize(Path(outdir))  # warms the jsii cache and the file system
+        started = time.perf_counter()
+        synthesize(Path(outdir))
+        return {"synth_s": round(time.perf_counter() - started, 2)}
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+# --- the run -----------------------------------------------------------------------------
+
+
+def format_rows(rows: list[dict[str, Any]]) -> str:
+    from ..ops.orders import format_table
+
+    return format_table(rows)
+
+
+def run(orders: int, latency_orders: int, rate: float, api_orders: int, with_synth: bool) -> dict[str, Any]:
+    from ..sandbox import control
+
+    results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
+    results.update(cold_start())
+    if with_synth:
+        results.update(synth_time())
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as state_dir:
+        state, _ = control.start(port=0, state_dir=Path(state_dir), deploy=True, timeout_s=120)
+        try:
+            aws, outputs = _clients(state.endpoint), state.outputs
+            results.update(emulator_bound(aws, outputs["TopicArn"], orders))
+            results.update(pipeline_rate(aws, outputs["TableName"], orders))
+            results["throughput_ratio"] = round(results["pipeline_orders_per_s"] / results["emulator_orders_per_s"], 3)
+            results.update(latency(aws, outputs, latency_orders, rate))
+            # The same at a rate below the pipeline's capacity: poll interval and batch cost, without backlog.
+            light = latency(aws, outputs, 100, 10.0)
+            results["latency_ms_at_10_per_s"] = light["latency_ms"]
+            results.update(api_calls(aws, outputs["TopicArn"], api_orders))
+            workers = control.control(state.endpoint, "workers")["pids"]
+            results["sandbox_memory_mb"] = {
+                "sandbox_rss": rss_mb(state.pid), "function_workers_rss": round(sum(rss_mb(p) for p in workers), 1),
+                "function_workers": len(workers), "after_orders": 2 * orders + latency_orders + 100 + api_orders,
+            }
+        finally:
+            control.stop(Path(state_dir))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orders_lib.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=500, help="orders for the throughput runs")
+    parser.add_argument("--latency-orders", type=int, default=500, help="orders for the latency run")
+    parser.add_argument("--rate", type=float, default=50.0, help="orders/s for the latency run")
+    parser.add_argument("--api-orders", type=int, default=200, help="orders for the API call count")
+    parser.add_argument("--no-synth", action="store_true", help="skip the synth timing")
+    parser.add_argument("--output", type=Path, default=REPORT)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    results = run(args.orders, args.latency_orders, args.rate, args.api_orders, not args.no_synth)
+    results["targets"] = verdicts(results)
+    results["bench_s"] = round(time.perf_counter() - started, 1)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    measured = {k: v for k, v in results.items() if k not in ("targets", "api_calls_by_operation", "machine")}
+    print(format_rows([{"measure": k, "value": json.dumps(v)} for k, v in measured.items()]))
+    print()
+    print(format_rows([{k: v for k, v in row.items() if k != "why"} for row in results["targets"]]))
+    for row in results["targets"]:
+        if row["result"] == "MISSED":
+            print(f"MISSED {row['target']}: {row['why']}")
+    print(f"\nwritten to {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
+    return 0

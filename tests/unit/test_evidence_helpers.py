@@ -1,0 +1,33 @@
+"""The bench's verdicts and the security run's config checks (no sandbox, no checkov)."""
+
+from pathlib import Path
+
+from orders_lib.bench import run, security
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_percentiles_are_nearest_rank():
+    values = list(range(1, 101))
+    assert [run.percentile(values, q) for q in (0.5, 0.95, 0.99)] == [50, 95, 99]
+    assert run.percentile([7.0], 0.99) == 7.0
+
+
+def test_every_target_gets_a_verdict_and_a_miss_says_why():
+    results = {"throughput_ratio": 0.9, "latency_ms": {"p50": 120.0, "p99": 300.0}, "api_calls_per_order": 2.1}
+    rows = {row["target"]: row for row in run.verdicts(results)}
+    assert rows["pipeline / emulator bound"]["result"] == "OK"
+    assert rows["write -> PROCESSED p50 (ms)"]["result"] == "MISSED" and rows["write -> PROCESSED p50 (ms)"]["why"]
+    assert rows["write -> PROCESSED p99 (ms)"]["result"] == "OK"
+    assert "notifiedAt" in rows["API calls per order (ProcessOrder)"]["why"]
+    assert rows["handler import / bare boto3 import"] == {**rows["handler import / bare boto3 import"], "measured": "n/a", "result": "MISSED"}
+
+
+def test_checkov_skips_are_read_with_their_reasons():
+    text = "framework:\n  - cloudformation\nskip-check:\n  - CKV_AWS_1  # reason: because of a long and written reason\n  - CKV_AWS_2\nquiet: true\n"
+    assert security.skipped_checks(text) == {"CKV_AWS_1": "because of a long and written reason", "CKV_AWS_2": ""}
+
+
+def test_the_projects_checkov_skips_each_have_a_reason():
+    skips = security.skipped_checks((ROOT / ".checkov.yaml").read_text())
+    assert skips and all(len(reason) >= security.MIN_REASON for reason in skips.values())
