@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.setup-done
 PYTEST := $(PY) -m pytest
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo -n)
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export NODE_NO_WARNINGS := 1
@@ -28,13 +29,15 @@ $(STAMP): pyproject.toml package.json package-lock.json
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[cdk,workbook,dev]'
 	npm ci --no-audit --no-fund --loglevel=error
+	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser test"; \
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends chromium; } \
+		|| { echo "Could not install chromium: run 'sudo apt-get install chromium' (the browser test needs it)"; exit 1; }
 	@touch $@
 
 setup: $(STAMP) ## create .venv, install Python and npm packages (fast when nothing changed)
 
-demo: setup ## run the pipeline end to end on the local sandbox (arrives with the sandbox)
-	@echo "make demo will start the local sandbox, deploy the stack and run the notebooks."
-	@echo "Not built yet: the sandbox and the workbook are still open work. What runs today: make test."
+demo: setup ## sandbox + every notebook end to end; reports/ holds the results (KEEP=1 leaves the sandbox up)
+	@$(ORDERS) demo $(if $(KEEP),--keep)
 
 test: setup ## everything CI runs
 	$(PYTEST) tests/unit $(LAMBDA_COV) --cov-report=term --cov-fail-under=90 -q
@@ -42,6 +45,9 @@ test: setup ## everything CI runs
 	$(PYTEST) tests/sandbox -q
 	$(PYTEST) tests/reliability -q
 	$(PY) -m orders_lib.bench.security
+	$(PYTEST) tests/notebooks -q
+	$(NBVAL)
+	$(PYTEST) tests/browser -q
 
 test-unit: setup ## unit tests (moto in-process, no network)
 	$(PYTEST) tests/unit -q
@@ -135,6 +141,25 @@ test-sandbox: setup ## the sandbox's own behaviour and the pipeline end to end o
 	$(PYTEST) tests/sandbox -q
 
 test-integration: test-sandbox ## integration tests (on the sandbox)
+
+# --- The workbook: JupyterLab, papermill, nbval ---
+NBVAL := $(PYTEST) -p no:cacheprovider --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg notebooks/ -q
+LAB_PORT ?= 8888
+
+.PHONY: lab test-notebooks test-nbval notebooks-refresh
+
+lab: setup ## JupyterLab on the notebooks (127.0.0.1), starting the sandbox if needed
+	@$(ORDERS) sandbox start
+	@$(ORDERS) lab --port $(LAB_PORT)
+
+test-notebooks: setup ## every notebook run by papermill against a sandbox of its own
+	$(PYTEST) tests/notebooks -q
+
+test-nbval: setup ## nbval: stored notebook outputs still match a fresh run (sanitized)
+	$(NBVAL)
+
+notebooks-refresh: setup ## re-run the notebooks in place on a fresh sandbox (after a change in behaviour)
+	$(PY) -m orders_lib.workbook.refresh
 
 clean: ## remove the virtualenv, node_modules and build output
 	-$(BIN)/orders sandbox stop 2>/dev/null

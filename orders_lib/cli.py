@@ -228,6 +228,52 @@ def cmd_logs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run_notebooks(args: argparse.Namespace) -> int:
+    """Run every notebook with papermill into a report folder (HTML copies, charts, summary.json)."""
+    from .workbook.run import NOTEBOOKS, run_all
+
+    ctx = Context(args)
+    parameters = {"target": ctx.settings.target, "stack": ctx.settings.stack_name, "endpoint": ctx.settings.endpoint_url}
+    summary = run_all(args.output, parameters, tuple(args.only or NOTEBOOKS))
+    print(codec.dumps(summary, indent=2))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Start the sandbox, run the whole workbook on it, print a summary, stop (unless --keep)."""
+    from .sandbox import control
+    from .workbook.run import run_all
+
+    state, fresh = control.start(args.port, args.state_dir, deploy=False)
+    print(f"Sandbox on {state.endpoint}: running the notebooks (deploy, orders, latency, DLQ) ...", flush=True)
+    try:
+        summary = run_all(args.output, {"target": "sandbox", "endpoint": state.endpoint})
+    finally:
+        if fresh and not args.keep:
+            control.stop(args.state_dir)
+    latency = summary.get("latency_ms", {})
+    print(f"\nOrders {summary['orders']} | processed {summary['processed']} | notified {summary['notified']} | "
+          f"DLQ messages {summary['dlq_messages']} | write->PROCESSED p50 {latency.get('p50')} ms, p99 {latency.get('p99')} ms")
+    print(f"Notebook run times (s): {summary['notebooks']}")
+    print(f"Reports: {args.output}/ (executed notebooks, HTML, charts, summary.json)")
+    print("Sandbox left running: make sandbox-stop when done" if args.keep or not fresh else "Sandbox stopped (KEEP=1 leaves it running)")
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    """JupyterLab on the notebooks, bound to 127.0.0.1, with a printed token."""
+    import os
+    import secrets
+
+    from .workbook.lab import lab_command, write_overrides
+
+    token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(16)
+    write_overrides(Path(sys.prefix))
+    print(f"JupyterLab: http://127.0.0.1:{args.port}/lab?token={token}", flush=True)
+    os.execvp(sys.executable, lab_command(sys.executable, args.port, token))
+    return 0  # not reached
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .sandbox.control import DEFAULT_PORT, DEFAULT_STATE_DIR
 
@@ -274,6 +320,16 @@ def build_parser() -> argparse.ArgumentParser:
     dead.add_argument("--redrive", action="store_true", help="send the failed records through ProcessOrder again")
     dead.add_argument("--purge", action="store_true", help="delete every DLQ message (needs --yes)")
     dead.add_argument("--yes", action="store_true")
+    notebooks = command("run-notebooks", cmd_run_notebooks)
+    notebooks.add_argument("--output", type=Path, default=Path("reports"))
+    notebooks.add_argument("--only", action="append", metavar="NAME", help="e.g. 02_create_orders (repeatable)")
+    lab = command("lab", cmd_lab)
+    lab.add_argument("--port", type=int, default=8888)
+    demo = command("demo", cmd_demo)
+    demo.add_argument("--output", type=Path, default=Path("reports"))
+    demo.add_argument("--port", type=int, default=DEFAULT_PORT)
+    demo.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    demo.add_argument("--keep", action="store_true", help="leave the sandbox running afterwards")
     logs = command("logs", cmd_logs)
     logs.add_argument("function", choices=("create", "process"))
     logs.add_argument("--minutes", type=int, default=15)

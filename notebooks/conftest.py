@@ -1,0 +1,27 @@
+"""nbval runs the committed notebooks against a fresh sandbox of its own.
+
+The sandbox starts before collection (nbval starts each notebook's kernel while
+collecting), on a free port, and the kernels find it through
+ORDERS_ENDPOINT_URL; it is stopped when the session ends."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from orders_lib.sandbox import control
+
+_STATE: dict[str, Path] = {}
+
+
+def pytest_configure(config):
+    if not config.pluginmanager.hasplugin("nbval") or not config.getoption("nbval_lax", default=False):
+        return
+    state_dir = Path(tempfile.mkdtemp(prefix="nbval-sandbox-"))
+    sandbox, _ = control.start(port=0, state_dir=state_dir, deploy=False)
+    os.environ["ORDERS_ENDPOINT_URL"] = sandbox.endpoint
+    _STATE["dir"] = state_dir
+
+
+def pytest_unconfigure(config):
+    if "dir" in _STATE:
+        control.stop(_STATE.pop("dir"))

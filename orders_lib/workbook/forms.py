@@ -1,0 +1,134 @@
+"""ipywidgets forms for 02_create_orders. Each button calls the same method a
+papermill run calls directly, so what CI runs is what a person clicks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+from IPython.display import display
+
+from ..domain.validation import CURRENCIES
+from ..ops.orders import BulkReport, CreateResult, build_request, create_bulk
+from .bench import Workbench
+
+
+def show_text(output: w.Output, text: str) -> None:
+    """Replace what an Output widget shows. Setting its state (rather than
+    printing inside ``with output:``) keeps the text out of the cell's own
+    outputs when no browser is attached (papermill, nbval)."""
+    output.outputs = ()
+    output.append_stdout(text + "\n")
+
+
+class ItemRow:
+    def __init__(self, sku: str = "", name: str = "", quantity: int = 1, price: str = "") -> None:
+        self.sku = w.Text(value=sku, placeholder="SKU", layout=w.Layout(width="120px"))
+        self.name = w.Text(value=name, placeholder="item name", layout=w.Layout(width="200px"))
+        self.quantity = w.BoundedIntText(value=quantity, min=0, max=100_000, layout=w.Layout(width="90px"))
+        self.price = w.Text(value=price, placeholder="unit price", layout=w.Layout(width="110px"))
+        self.remove = w.Button(description="Remove", layout=w.Layout(width="90px"))
+        self.box = w.HBox([self.sku, self.name, self.quantity, self.price, self.remove])
+
+    def value(self) -> tuple[str, str, int, str]:
+        return (self.sku.value, self.name.value, self.quantity.value, self.price.value)
+
+
+class OrderForm:
+    """Customer, item rows (add/remove), currency, Create; shows the result or every error."""
+
+    def __init__(self, bench: Workbench) -> None:
+        self.bench = bench
+        self.customer_id = w.Text(value="C-1001", description="Customer id")
+        self.name = w.Text(value="Ada Lovelace", description="Name")
+        self.email = w.Text(value="ada@example.com", description="Email")
+        self.currency = w.Dropdown(options=sorted(CURRENCIES), value="EUR", description="Currency")
+        self.key = w.Text(value="", description="Idem. key", placeholder="optional")
+        self.rows: list[ItemRow] = []
+        self.items_box = w.VBox()
+        self.add_button = w.Button(description="Add item", icon="plus")
+        self.create_button = w.Button(description="Create", button_style="primary", icon="check")
+        self.output = w.Output()
+        self.latest = w.HTML()
+        self.last_result: CreateResult | None = None
+        self.add_button.on_click(lambda _: self.add_item())
+        self.create_button.on_click(lambda _: self.submit())
+        self.add_item("NB-A5", "Notebook A5", 2, "4.50")
+
+    def add_item(self, sku: str = "", name: str = "", quantity: int = 1, price: str = "") -> ItemRow:
+        row = ItemRow(sku, name, quantity, price)
+        row.remove.on_click(lambda _: self.remove_item(row))
+        self.rows.append(row)
+        self.items_box.children = [r.box for r in self.rows]
+        return row
+
+    def remove_item(self, row: ItemRow) -> None:
+        self.rows.remove(row)
+        self.items_box.children = [r.box for r in self.rows]
+
+    def fill(self, request: dict[str, Any]) -> None:
+        """Put a request into the form (papermill runs and tests use this, then click Create)."""
+        customer = request.get("customer", {})
+        self.customer_id.value, self.name.value, self.email.value = customer.get("customerId", ""), customer.get("name", ""), customer.get("email", "")
+        self.currency.value = request.get("currency", "EUR") if request.get("currency") in CURRENCIES else "EUR"
+        self.key.value = request.get("idempotencyKey", "")
+        for row in list(self.rows):
+            self.remove_item(row)
+        for item in request.get("items", []):
+            self.add_item(item["sku"], item["name"], int(item["quantity"]), str(item["unitPrice"]))
+
+    def request(self) -> dict[str, Any]:
+        return build_request(self.customer_id.value, self.name.value, self.email.value, [r.value() for r in self.rows],
+                             self.currency.value, self.key.value.strip() or None)
+
+    def submit(self) -> CreateResult:
+        self.last_result = self.bench.create(self.request())
+        show_text(self.output, self.last_result.summary())
+        self.refresh_latest()
+        return self.last_result
+
+    def refresh_latest(self, limit: int = 5) -> None:
+        """The latest orders under the form, so a new one shows up with its status."""
+        frame = self.bench.orders_frame(limit)[["orderId", "status", "total", "currency", "createdAt"]]
+        self.latest.value = "<b>Latest orders</b>" + frame.to_html(index=False, classes="orders-latest")
+
+    def widget(self) -> w.Widget:
+        customer = w.VBox([self.customer_id, self.name, self.email, self.currency, self.key])
+        items = w.VBox([w.HTML("<b>Items</b> (SKU, name, quantity, unit price)"), self.items_box, self.add_button])
+        return w.VBox([customer, items, self.create_button, self.output, self.latest])
+
+    def show(self) -> None:
+        display(self.widget())
+
+
+class BulkForm:
+    """Count, rate and share of invalid requests; Run sends them with a progress bar."""
+
+    def __init__(self, bench: Workbench, count: int = 50, rate: float = 20.0, invalid_share: float = 0.1, seed: int = 7) -> None:
+        self.bench, self.seed = bench, seed
+        self.count = w.BoundedIntText(value=count, min=1, max=10_000, description="Orders")
+        self.rate = w.BoundedFloatText(value=rate, min=0.5, max=500, description="Per second")
+        self.invalid_share = w.FloatSlider(value=invalid_share, min=0, max=1, step=0.05, description="Invalid share")
+        self.run_button = w.Button(description="Run", button_style="primary", icon="play")
+        self.progress = w.IntProgress(value=0, min=0, max=count, description="Sent")
+        self.output = w.Output()
+        self.last_report: BulkReport | None = None
+        self.run_button.on_click(lambda _: self.run())
+
+    def run(self) -> BulkReport:
+        self.progress.max, self.progress.value = self.count.value, 0
+
+        def advance(step: int) -> None:
+            self.progress.value += step
+
+        self.last_report = create_bulk(self.bench.client("lambda"), self.bench.outputs.create_function, self.count.value,
+                                       rate_per_s=self.rate.value, invalid_share=self.invalid_share.value, seed=self.seed,
+                                       progress=advance)
+        show_text(self.output, str(self.last_report.as_dict()))
+        return self.last_report
+
+    def widget(self) -> w.Widget:
+        return w.VBox([self.count, self.rate, self.invalid_share, self.run_button, self.progress, self.output])
+
+    def show(self) -> None:
+        display(self.widget())

@@ -1,0 +1,76 @@
+"""Every notebook runs unattended under papermill against a sandbox of its own;
+a failing cell fails the test with the cell's error."""
+
+import json
+
+import nbformat
+import pytest
+
+from orders_lib.sandbox import control
+from orders_lib.workbook.run import NOTEBOOKS, run_notebook, summarize
+from orders_lib.workbook.bench import Workbench
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    state_dir = tmp_path_factory.mktemp("notebook-sandbox")
+    state, _ = control.start(port=0, state_dir=state_dir, deploy=False, timeout_s=60)
+    yield state
+    control.stop(state_dir)
+
+
+@pytest.fixture(scope="module")
+def executed(sandbox, tmp_path_factory):
+    """Run 01..04 in order (each builds on the one before), as `make demo` does."""
+    reports = tmp_path_factory.mktemp("reports")
+    runs = {}
+    for name in NOTEBOOKS:
+        run = run_notebook(name, reports, {"endpoint": sandbox.endpoint, "report_dir": str(reports)}, html=name == "01_deploy")
+        runs[name] = run
+    return reports, runs
+
+
+def text_of(path):
+    book = nbformat.read(path, as_version=4)
+    return "\n".join(
+        output.get("text", "") or json.dumps(output.get("data", {}).get("text/plain", ""))
+        for cell in book.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+    )
+
+
+def test_deploy_notebook_shows_stack_checks_outputs_and_smoke(executed):
+    reports, runs = executed
+    text = text_of(runs["01_deploy"].output)
+    assert "AWS::DynamoDB::Table" in text and "techtest-orders" in text
+    assert "cdk-nag: 0 unacknowledged findings" in text
+    assert "TopicArn" in text and "DlqUrl" in text
+    assert "'passed': True" in text
+    assert runs["01_deploy"].html.exists() and "<html" in runs["01_deploy"].html.read_text()[:500].lower()
+
+
+def test_create_notebook_creates_refuses_and_lists(executed):
+    text = text_of(executed[1]["02_create_orders"].output)
+    assert "created: 12.75 EUR, status NEW" in text
+    assert "customer.email: has an invalid format" in text and "items[0].unitPrice: must have at most 2 decimal places" in text
+    assert "'pending': 0" in text
+
+
+def test_latency_notebook_times_every_stage_and_saves_charts(executed):
+    reports, runs = executed
+    text = text_of(runs["03_latency"].output)
+    for stage in ("write → stream", "stream → processed", "processed → notified", "processed → received"):
+        assert stage in text
+    assert "half were PROCESSED within" in text
+    assert (reports / "latency_histogram.png").stat().st_size > 1000
+    assert (reports / "throughput.png").stat().st_size > 1000
+
+
+def test_dlq_notebook_explains_and_redrives(executed, sandbox):
+    text = text_of(executed[1]["04_dlq"].output)
+    assert "RetryAttemptsExhausted" in text and "not a valid order" in text
+    assert "safe to redrive" in text
+    assert "not purged" in text  # purge needs confirmation
+    summary = summarize(Workbench.connect("sandbox", endpoint=sandbox.endpoint))
+    assert summary["dlq_messages"] == 3  # the poison records stay; the redriven order left the DLQ
+    assert summary["processed"] == summary["notified"]
+
