@@ -42,7 +42,7 @@ demo: setup ## sandbox + every notebook end to end; reports/ holds the results (
 test: setup ## everything CI runs
 	$(PYTEST) tests/unit $(LAMBDA_COV) --cov-report=term --cov-fail-under=90 -q
 	$(PYTEST) tests/cdk -q
-	$(PYTEST) tests/sandbox -q
+	$(PYTEST) tests/sandbox tests/integration -q
 	$(PYTEST) tests/reliability -q
 	$(PY) -m orders_lib.bench.security
 	$(PYTEST) tests/notebooks -q
@@ -69,7 +69,8 @@ CDK_APPROVAL ?= broadening
 CDK := cd cdk && PATH="$(CURDIR)/$(BIN):$$PATH" ../node_modules/.bin/cdk
 CDK_CONTEXT := $(if $(STAGE),-c stage=$(STAGE)) $(if $(REMOVAL),-c removal=$(REMOVAL))
 AWS_CHECK := $(PY) -m orders_lib.deploy.credentials
-OPERATE := $(PY) -m orders_lib.deploy.operate $(if $(STAGE),--stage $(STAGE))
+# The same `orders` commands as on the sandbox, pointed at AWS and the stage's stack.
+ON_AWS := $(BIN)/orders --target aws $(if $(STAGE),--stack techtest-orders-$(STAGE))
 
 .PHONY: synth deploy destroy invoke-create logs-create logs-process check-dlq test-cdk lint-template
 
@@ -83,16 +84,16 @@ destroy: setup ## delete the deployed stack (retained table, key, queue, logs st
 	@$(AWS_CHECK) && $(CDK) destroy $(CDK_CONTEXT) --force
 
 invoke-create: setup ## invoke CreateOrder on AWS with examples/order.json
-	@$(AWS_CHECK) && $(OPERATE) invoke-create
+	@$(AWS_CHECK) && $(ON_AWS) create-order --file examples/order.json
 
 logs-create: setup ## recent CreateOrder log events on AWS
-	@$(AWS_CHECK) && $(OPERATE) logs-create
+	@$(AWS_CHECK) && $(ON_AWS) logs create
 
 logs-process: setup ## recent ProcessOrder log events on AWS
-	@$(AWS_CHECK) && $(OPERATE) logs-process
+	@$(AWS_CHECK) && $(ON_AWS) logs process
 
 check-dlq: setup ## count (and peek at) failed batches in the DLQ on AWS
-	@$(AWS_CHECK) && $(OPERATE) check-dlq
+	@$(AWS_CHECK) && $(ON_AWS) dlq
 
 test-cdk: setup ## CDK assertion tests, cdk-nag, cfn-lint, workflow lint (~30 s)
 	$(PYTEST) tests/cdk -q
@@ -140,7 +141,8 @@ sandbox-logs: setup ## function logs (FUNCTION=process|create)
 test-sandbox: setup ## the sandbox's own behaviour and the pipeline end to end on it
 	$(PYTEST) tests/sandbox -q
 
-test-integration: test-sandbox ## integration tests (on the sandbox)
+test-integration: setup ## the deployed stack end to end: on a sandbox, or on AWS (STAGE=ci1 ORDERS_TARGET=aws)
+	$(if $(STAGE),ORDERS_STACK=techtest-orders-$(STAGE)) $(PYTEST) tests/integration -q
 
 # --- The workbook: JupyterLab, papermill, nbval ---
 NBVAL := $(PYTEST) -p no:cacheprovider --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg notebooks/ -q

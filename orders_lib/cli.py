@@ -341,11 +341,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .ops.stack import StackNotFound
     from .sandbox.control import SandboxError
 
+    from botocore.exceptions import BotoCoreError, ClientError
+
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
     except (StackNotFound, SandboxError) as error:
         print(f"orders: {error}", file=sys.stderr)
+        return 1
+    except (ClientError, BotoCoreError) as error:  # an AWS answer, not a bug: say it without a traceback
+        print(f"orders: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
 
 

@@ -1,5 +1,5 @@
 """One home for the stack's and its resources' names, used by the CDK app and
-by the deploy and operate helpers: ``techtest-orders`` without a stage,
+by the deploy helpers and the `orders` command line: ``techtest-orders`` without a stage,
 ``techtest-orders-dev`` (every name suffixed) with ``stage="dev"``."""
 
 from __future__ import annotations
