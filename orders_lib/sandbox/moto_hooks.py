@@ -6,6 +6,8 @@
   ``StreamShard.add`` only wakes them.
 * ``LambdaFunction.invoke`` runs the function in our runtime instead of Docker.
 * SNS publishing honours the chaos switch for failed publishes.
+* moto's server lists its own package folder on every request, under a lock,
+  to route it (``list_of_moto_modules``); the list is fixed, so it is cached.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+import moto.backends
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.dynamodb.models.table import StreamShard
 from moto.sns.exceptions import InternalError
@@ -51,7 +54,9 @@ def install(sandbox: Sandbox) -> None:
         invoke=LambdaFunction.invoke,
         publish=SNSBackend.publish,
         publish_batch=SNSBackend.publish_batch,
+        modules=moto.backends.list_of_moto_modules,
     )
+    modules = tuple(_ORIGINALS["modules"]())
 
     def send_dynamodb_items(self: LambdaBackend, *args: Any, **kwargs: Any) -> None:
         return None  # returning nothing also keeps moto from clearing the shard
@@ -99,6 +104,7 @@ def install(sandbox: Sandbox) -> None:
             return _ORIGINALS["publish"](self, message, arn, *args, **kwargs)
         return publish(self, message, arn, *args, **kwargs)
 
+    moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
     LambdaBackend.send_dynamodb_items = send_dynamodb_items  # type: ignore[method-assign]
     StreamShard.add = add  # type: ignore[method-assign]
     LambdaFunction.invoke = invoke  # type: ignore[method-assign]
@@ -117,4 +123,5 @@ def uninstall() -> None:
     LambdaFunction.invoke = _ORIGINALS["invoke"]  # type: ignore[method-assign]
     SNSBackend.publish = _ORIGINALS["publish"]  # type: ignore[method-assign]
     SNSBackend.publish_batch = _ORIGINALS["publish_batch"]  # type: ignore[method-assign]
+    moto.backends.list_of_moto_modules = _ORIGINALS["modules"]  # type: ignore[assignment]
     _ORIGINALS.clear()

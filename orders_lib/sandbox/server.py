@@ -18,19 +18,21 @@ from botocore.config import Config
 from moto.awslambda.models import lambda_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.logs.models import logs_backends
-from moto.moto_server.threaded_moto_server import MotoRequestHandler
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from werkzeug.serving import BaseWSGIServer, make_server
+from waitress.server import create_server
 from werkzeug.wrappers import Request, Response
 
 from . import moto_hooks
 from .chaos import Chaos
 from .event_source import InvokeResult, MappingConfig, ShardPoller
 from .runtime import LambdaRuntime
-from .streams import StreamsApiReader
+from .streams import MotoStreamReader
 
 LOG = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 0.5
+# Request threads. A function invocation holds one while the function's own AWS
+# calls need others, so this must stay well above the runtime's worker count.
+HTTP_THREADS = 48
 
 
 class Sandbox:
@@ -41,7 +43,7 @@ class Sandbox:
         self.chaos = Chaos()
         self.status: dict[str, Any] = {"status": "starting"}
         self.runtime = LambdaRuntime(self.state_dir, self.endpoint, region, self._write_logs, self.chaos)
-        self._server: BaseWSGIServer | None = None
+        self._server: Any = None
         self._stop = threading.Event()
         self._pollers: dict[str, tuple[MappingConfig, list[ShardPoller], threading.Event, list[threading.Thread]]] = {}
         self._pollers_lock = threading.Lock()
@@ -65,10 +67,14 @@ class Sandbox:
     def start(self) -> None:
         moto_hooks.install(self)
         backend_app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(self.host, self.port, self._app(backend_app), threaded=True, request_handler=MotoRequestHandler)
-        self.port = self._server.server_port
+        # waitress rather than werkzeug's development server: it keeps HTTP/1.1
+        # connections alive (werkzeug closes every one) and sets TCP_NODELAY, which
+        # took a third off each API call's latency here.
+        self._server = create_server(self._app(backend_app), host=self.host, port=self.port, threads=HTTP_THREADS,
+                                     channel_timeout=300, ident="orders-sandbox", clear_untrusted_proxy_headers=True)
+        self.port = int(self._server.effective_port)
         self.runtime.endpoint_url = self.endpoint
-        threading.Thread(target=self._server.serve_forever, name="http", daemon=True).start()
+        threading.Thread(target=self._server.run, name="http", daemon=True).start()
         threading.Thread(target=self._supervise, name="mappings", daemon=True).start()
 
     def stop(self) -> None:
@@ -83,8 +89,7 @@ class Sandbox:
                 thread.join(timeout=5)
         self.runtime.shutdown()
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.close()
         moto_hooks.uninstall()
 
     # -- control API -------------------------------------------------------------------
@@ -179,7 +184,7 @@ class Sandbox:
                     self._pollers[uuid_] = self._start_pollers(config)
 
     def _start_pollers(self, config: MappingConfig) -> tuple[MappingConfig, list[ShardPoller], threading.Event, list[threading.Thread]]:
-        reader = StreamsApiReader(self.client("dynamodbstreams"))
+        reader = MotoStreamReader(self.account, self.region)
         stop = threading.Event()
         pollers = [
             ShardPoller(config, shard, reader, self._invoke, self._send_failure, region=self.region)

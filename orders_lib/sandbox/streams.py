@@ -1,4 +1,4 @@
-"""Reading a DynamoDB stream over the sandbox's own API, in Lambda's record shape."""
+"""DynamoDB stream records in Lambda's event shape, and the sandbox's shard reader."""
 
 from __future__ import annotations
 
@@ -32,17 +32,38 @@ def to_event_record(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class StreamsApiReader:
-    def __init__(self, client: Any):
-        self._client = client
+class MotoStreamReader:
+    """Reads a table's stream shard straight from moto's backend, inside the
+    sandbox process. The pollers read after every write; over the wire each read
+    cost an HTTP round trip plus botocore parsing in the same interpreter as the
+    server, about 5 ms of it per write. Iterators are ``ARN|index`` strings."""
+
+    def __init__(self, account: str, region: str):
+        self.account, self.region = account, region
+
+    def _shard(self, stream_arn: str) -> Any:
+        from moto.dynamodb.models import dynamodb_backends
+
+        table_name, _, label = stream_arn.split(":table/", 1)[1].partition("/stream/")
+        table = dynamodb_backends[self.account][self.region].tables.get(table_name)
+        if table is None or table.stream_shard is None or table.latest_stream_label != label:
+            return None  # the table, or this stream of it, is gone
+        return table.stream_shard
 
     def shard_ids(self, stream_arn: str) -> list[str]:
-        description = self._client.describe_stream(StreamArn=stream_arn)["StreamDescription"]
-        return [shard["ShardId"] for shard in description.get("Shards", [])]
+        shard = self._shard(stream_arn)
+        return [shard.id] if shard else []
 
     def iterator(self, stream_arn: str, shard_id: str, position: str) -> str:
-        return self._client.get_shard_iterator(StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType=position)["ShardIterator"]
+        shard = self._shard(stream_arn)
+        start = len(shard.items) if shard is not None and position == "LATEST" else 0
+        return f"{stream_arn}|{start}"
 
     def read(self, iterator: str, limit: int) -> tuple[list[dict[str, Any]], str | None]:
-        response = self._client.get_records(ShardIterator=iterator, Limit=limit)
-        return [to_event_record(r) for r in response.get("Records", [])], response.get("NextShardIterator")
+        stream_arn, _, index = iterator.rpartition("|")
+        shard = self._shard(stream_arn)
+        if shard is None:
+            return [], None
+        start = int(index)
+        records = shard.items[start : start + limit]
+        return [to_event_record(r.to_json()) for r in records], f"{stream_arn}|{start + len(records)}"

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from orders_lib.sandbox import control
 from orders_lib.workbook.lab import lab_command, write_overrides
 
 CHROMIUM = "/usr/bin/chromium"
@@ -29,11 +28,8 @@ def free_port():
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    state_dir = tmp_path_factory.mktemp("browser-sandbox")
-    state, _ = control.start(port=0, state_dir=state_dir, deploy=True, timeout_s=120)
-    yield state
-    control.stop(state_dir)
+def sandbox(start_sandbox):
+    return start_sandbox("browser-sandbox")
 
 
 @pytest.fixture(scope="module")

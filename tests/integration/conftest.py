@@ -6,22 +6,17 @@ import os
 
 import pytest
 
-from orders_lib.sandbox import control
 from orders_lib.workbook.bench import Workbench
 
 
 @pytest.fixture(scope="session")
-def bench(tmp_path_factory):
+def bench(start_sandbox):
     if os.environ.get("ORDERS_TARGET") == "aws":
         from orders_lib.deploy.credentials import caller_identity
 
         caller_identity()  # fails at once, saying what to configure, without credentials
-        yield Workbench.connect("aws", os.environ.get("ORDERS_STACK"))
-        return
-    state_dir = tmp_path_factory.mktemp("integration-sandbox")
-    state, _ = control.start(port=0, state_dir=state_dir, deploy=True, timeout_s=120)
-    yield Workbench.connect("sandbox", endpoint=state.endpoint)
-    control.stop(state_dir)
+        return Workbench.connect("aws", os.environ.get("ORDERS_STACK"))
+    return Workbench.connect("sandbox", endpoint=start_sandbox("integration-sandbox").endpoint)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """The behaviour a user relies on, through the deployed stack's own endpoints."""
 
-import time
 import uuid
+
+from sandbox_testing import wait_for
 
 from orders_lib.ops import dlq
 from orders_lib.ops.notifications import receive, subscribe_queue, unsubscribe
@@ -12,27 +13,17 @@ def request(key):
     return build_request("C-IT", "Integration Test", "it@example.com", [("NB-A5", "Notebook A5", 2, "4.50")], "EUR", key)
 
 
-def wait(condition, timeout, message):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout:.0f} s: {message}")
-
-
 def test_an_order_is_processed_and_its_notification_received(bench, patience):
     watcher = subscribe_queue(bench.client("sns"), bench.client("sqs"), bench.outputs.topic_arn, f"it-watch-{uuid.uuid4().hex[:8]}")
     try:
         created = bench.create(request(f"it-{uuid.uuid4()}"))
         assert created.status_code == 201
         order_id = created.order["orderId"]
-        wait(lambda: (bench.repository.get_item(order_id) or {}).get("notifiedAt"), patience, "PROCESSED and notified")
+        wait_for(lambda: (bench.repository.get_item(order_id) or {}).get("notifiedAt"), patience, 0.5, "PROCESSED and notified")
         assert bench.repository.get_item(order_id)["status"] == "PROCESSED"
         seen = []
-        wait(lambda: seen.extend(receive(bench.client("sqs"), watcher.queue_url)) or any(n["orderId"] == order_id for n in seen),
-             patience, "notification received")
+        wait_for(lambda: seen.extend(receive(bench.client("sqs"), watcher.queue_url)) or any(n["orderId"] == order_id for n in seen),
+             patience, 0.5, "notification received")
         note = next(n for n in seen if n["orderId"] == order_id)
         assert note["dedupId"] == f"{order_id}:ORDER_PROCESSED" and "customer" not in note
     finally:
@@ -58,6 +49,6 @@ def test_a_record_that_is_not_an_order_reaches_the_dlq(bench, patience):
             batch.records = dlq.load_records(bench.client("dynamodbstreams"), batch)
         return [b for b in found if key in b.row()["orders"]]
 
-    [batch] = wait(covered, patience, "on-failure record for the poison item")
+    [batch] = wait_for(covered, patience, 0.5, "on-failure record for the poison item")
     assert batch.condition == "RetryAttemptsExhausted" and "not a valid order" in batch.row()["why"]
     bench.client("sqs").delete_message(QueueUrl=bench.outputs.dlq_url, ReceiptHandle=batch.receipt_handle)

@@ -6,17 +6,13 @@ import json
 import nbformat
 import pytest
 
-from orders_lib.sandbox import control
 from orders_lib.workbook.run import NOTEBOOKS, run_notebook, summarize
 from orders_lib.workbook.bench import Workbench
 
 
 @pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    state_dir = tmp_path_factory.mktemp("notebook-sandbox")
-    state, _ = control.start(port=0, state_dir=state_dir, deploy=False, timeout_s=60)
-    yield state
-    control.stop(state_dir)
+def sandbox(start_sandbox):
+    return start_sandbox("notebook-sandbox", deploy=False)  # 01_deploy deploys the stack
 
 
 @pytest.fixture(scope="module")

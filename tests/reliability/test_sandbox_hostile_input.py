@@ -10,7 +10,7 @@ from orders_lib.aws.repository import OrderRepository
 from orders_lib.ops import reconcile
 from orders_lib.ops.orders import build_request, invoke_create
 
-from .conftest import wait_for
+from sandbox_testing import wait_for
 
 CLIENTS = 20
 

@@ -4,54 +4,21 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
-from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
-
-from orders_lib.sandbox import control
-
-
-def wait_for(condition, timeout=15.0, interval=0.05, message="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
-
-
-class Aws:
-    def __init__(self, endpoint):
-        self.endpoint = endpoint
-        self._clients = {}
-
-    def __call__(self, service):
-        if service not in self._clients:
-            self._clients[service] = boto3.client(
-                service, endpoint_url=self.endpoint, region_name="us-east-1", aws_access_key_id="testing",
-                aws_secret_access_key="testing", config=Config(retries={"max_attempts": 1}),
-            )
-        return self._clients[service]
+from sandbox_testing import Aws
 
 
 @pytest.fixture(scope="session")
-def bare_sandbox(tmp_path_factory):
+def bare_sandbox(start_sandbox):
     """APIs, runtime and mappings, without the stack: tests create what they need."""
-    state_dir = tmp_path_factory.mktemp("sandbox-bare")
-    state, _ = control.start(port=0, state_dir=state_dir, deploy=False, timeout_s=60)
-    yield state
-    assert control.stop(state_dir)
-    assert control.running(state_dir) is None
+    return start_sandbox("sandbox-bare", deploy=False)
 
 
 @pytest.fixture(scope="session")
 def aws(bare_sandbox):
-    return Aws(bare_sandbox.endpoint)
+    return Aws(bare_sandbox.endpoint, attempts=1)
 
 
 PROBE_FUNCTION = '''
@@ -153,17 +120,11 @@ def scenario(aws, request):
     return make
 
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="session")
-def stack_sandbox(tmp_path_factory):
+def stack_sandbox(start_sandbox):
     """A sandbox with the CDK stack deployed through CloudFormation."""
-    state_dir = tmp_path_factory.mktemp("sandbox-stack")
-    state, _ = control.start(port=0, state_dir=state_dir, deploy=True, timeout_s=120)
-    yield state
-    control.stop(state_dir)
-    assert control.running(state_dir) is None
+    return start_sandbox("sandbox-stack")
 
 
 @pytest.fixture(scope="session")

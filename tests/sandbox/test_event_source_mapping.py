@@ -2,7 +2,7 @@
 
 import json
 
-from .conftest import wait_for
+from sandbox_testing import wait_for
 
 
 def test_records_reach_the_function_in_order_in_batches(scenario):

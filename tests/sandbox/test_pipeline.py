@@ -14,7 +14,7 @@ from orders_lib.ops.notifications import receive, subscribe_queue
 from orders_lib.ops.orders import build_request, invoke_create
 from orders_lib.sandbox import control
 
-from .conftest import ROOT, wait_for
+from sandbox_testing import wait_for
 
 
 def request(key, quantity=2):
