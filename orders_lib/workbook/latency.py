@@ -110,36 +110,37 @@ def save_charts(frame: pd.DataFrame, report_dir: Path) -> list[Path]:
     """A histogram of write → processed and a throughput-over-time chart, as PNGs."""
     import matplotlib
 
-    matplotlib.use("Agg") if not _inline() else None
+    if not _inline():
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    figure, axis = plt.subplots(figsize=(7, 3.5))
-    frame["write → processed"].dropna().plot.hist(bins=30, ax=axis, color="#2b6cb0")
-    axis.set_xlabel("write → PROCESSED (ms)")
-    axis.set_ylabel("orders")
-    axis.set_title("Processing latency")
-    figure.tight_layout()
-    paths.append(report_dir / "latency_histogram.png")
-    figure.savefig(paths[-1], dpi=110)
-    plt.show()
-    figure, axis = plt.subplots(figsize=(7, 3.5))
-    rates = throughput(frame)
-    rates.index = (rates.index - rates.index[0]).total_seconds()
-    axis.step(rates.index, rates["written"], where="post", label="written", linestyle="--", color="#718096")
-    axis.step(rates.index, rates["processed"], where="post", label="PROCESSED", color="#2b6cb0")
-    axis.set_ylim(bottom=0)
-    axis.legend()
-    axis.set_xlabel("seconds since the first order")
-    axis.set_ylabel("orders per second")
-    axis.set_title("Throughput")
-    figure.tight_layout()
-    paths.append(report_dir / "throughput.png")
-    figure.savefig(paths[-1], dpi=110)
-    plt.show()
-    return paths
+
+    def chart(name: str, title: str, xlabel: str, ylabel: str, draw: Any) -> Path:
+        figure, axis = plt.subplots(figsize=(7, 3.5))
+        draw(axis)
+        axis.set(title=title, xlabel=xlabel, ylabel=ylabel)
+        figure.tight_layout()
+        figure.savefig(report_dir / name, dpi=110)
+        plt.show()
+        return report_dir / name
+
+    def histogram(axis: Any) -> None:
+        frame["write → processed"].dropna().plot.hist(bins=30, ax=axis, color="#2b6cb0")
+
+    def rates(axis: Any) -> None:
+        per_second = throughput(frame)
+        seconds = (per_second.index - per_second.index[0]).total_seconds()
+        axis.step(seconds, per_second["written"], where="post", label="written", linestyle="--", color="#718096")
+        axis.step(seconds, per_second["processed"], where="post", label="PROCESSED", color="#2b6cb0")
+        axis.set_ylim(bottom=0)
+        axis.legend()
+
+    return [
+        chart("latency_histogram.png", "Processing latency", "write → PROCESSED (ms)", "orders", histogram),
+        chart("throughput.png", "Throughput", "seconds since the first order", "orders per second", rates),
+    ]
 
 
 def _inline() -> bool:

@@ -62,3 +62,11 @@ def test_reading_states_the_numbers_and_what_is_missing(frame):
 def test_reading_without_processed_orders():
     empty = timings_frame([{"orderId": "a", "createdAt": iso(0)}], {}, {})
     assert reading(stage_percentiles(empty), empty) == "No order reached PROCESSED: nothing to read yet."
+
+
+def test_charts_are_saved_as_png(frame, tmp_path):
+    from orders_lib.workbook.latency import save_charts
+
+    paths = save_charts(frame, tmp_path / "report")
+    assert [p.name for p in paths] == ["latency_histogram.png", "throughput.png"]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000 for p in paths)
