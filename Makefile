@@ -29,6 +29,10 @@ $(STAMP): pyproject.toml package.json package-lock.json
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[cdk,workbook,dev]'
 	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Debian's Chromium, for the browser test only (make demo and make lab do not need it).
+$(VENV)/.chromium: | $(STAMP)
 	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser test"; \
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q --no-install-recommends chromium; } \
 		|| { echo "Could not install chromium: run 'sudo apt-get install chromium' (the browser test needs it)"; exit 1; }
@@ -39,7 +43,7 @@ setup: $(STAMP) ## create .venv, install Python and npm packages (fast when noth
 demo: setup ## sandbox + every notebook end to end; reports/ holds the results (KEEP=1 leaves the sandbox up)
 	@$(ORDERS) demo $(if $(KEEP),--keep)
 
-test: setup ## everything CI runs
+test: setup $(VENV)/.chromium ## everything CI runs
 	$(PYTEST) tests/unit $(LAMBDA_COV) --cov-report=term --cov-fail-under=90 -q
 	$(PYTEST) tests/cdk -q
 	$(PYTEST) tests/sandbox tests/integration -q
@@ -148,7 +152,7 @@ test-integration: setup ## the deployed stack end to end: on a sandbox, or on AW
 NBVAL := $(PYTEST) -p no:cacheprovider --nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg notebooks/ -q
 LAB_PORT ?= 8888
 
-.PHONY: lab test-notebooks test-nbval notebooks-refresh
+.PHONY: lab test-notebooks test-nbval test-browser notebooks-refresh
 
 lab: setup ## JupyterLab on the notebooks (127.0.0.1), starting the sandbox if needed
 	@$(ORDERS) sandbox start
@@ -156,6 +160,9 @@ lab: setup ## JupyterLab on the notebooks (127.0.0.1), starting the sandbox if n
 
 test-notebooks: setup ## every notebook run by papermill against a sandbox of its own
 	$(PYTEST) tests/notebooks -q
+
+test-browser: setup $(VENV)/.chromium ## JupyterLab in headless Chromium: fill the order form, click Create
+	$(PYTEST) tests/browser -q
 
 test-nbval: setup ## nbval: stored notebook outputs still match a fresh run (sanitized)
 	$(NBVAL)
