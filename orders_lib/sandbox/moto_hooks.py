@@ -6,6 +6,11 @@
   ``StreamShard.add`` only wakes them.
 * ``LambdaFunction.invoke`` runs the function in our runtime instead of Docker.
 * SNS publishing honours the chaos switch for failed publishes.
+* stream records are stored compressed (see ``streams.CompactStreamRecord``).
+* moto's ``BaseModel`` keeps every model instance it ever made in a class list
+  (for its dashboard); every copy of every DynamoDB item and stream record
+  stayed alive, about 50 KB per order. Only S3, which reads those lists to
+  clean up, keeps tracking.
 * moto's server lists its own package folder on every request, under a lock,
   to route it (``list_of_moto_modules``); the list is fixed, so it is cached.
 """
@@ -18,12 +23,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import moto.backends
+from moto.core.common_models import BaseModel
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.dynamodb.models.table import StreamShard
 from moto.sns.exceptions import InternalError
 from moto.sns.models import SNSBackend
 
 from .runtime import FunctionSpec
+from .streams import compact_new_records
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -55,6 +62,7 @@ def install(sandbox: Sandbox) -> None:
         publish=SNSBackend.publish,
         publish_batch=SNSBackend.publish_batch,
         modules=moto.backends.list_of_moto_modules,
+        new=BaseModel.__dict__["__new__"],
     )
     modules = tuple(_ORIGINALS["modules"]())
 
@@ -63,6 +71,7 @@ def install(sandbox: Sandbox) -> None:
 
     def add(self: StreamShard, old: Any, new: Any) -> None:
         _ORIGINALS["add"](self, old, new)
+        compact_new_records(self.items)
         sandbox.stream_written(self.table.name)
 
     def invoke(self: LambdaFunction, body: Any, request_headers: Any, response_headers: dict[str, str]) -> bytes:
@@ -104,7 +113,13 @@ def install(sandbox: Sandbox) -> None:
             return _ORIGINALS["publish"](self, message, arn, *args, **kwargs)
         return publish(self, message, arn, *args, **kwargs)
 
+    def new_model(cls: type, *args: Any, **kwargs: Any) -> Any:
+        if cls.__module__.startswith("moto.s3."):
+            return _ORIGINALS["new"].__func__(cls, *args, **kwargs)
+        return object.__new__(cls)
+
     moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    BaseModel.__new__ = staticmethod(new_model)  # type: ignore[assignment]
     LambdaBackend.send_dynamodb_items = send_dynamodb_items  # type: ignore[method-assign]
     StreamShard.add = add  # type: ignore[method-assign]
     LambdaFunction.invoke = invoke  # type: ignore[method-assign]
@@ -124,4 +139,5 @@ def uninstall() -> None:
     SNSBackend.publish = _ORIGINALS["publish"]  # type: ignore[method-assign]
     SNSBackend.publish_batch = _ORIGINALS["publish_batch"]  # type: ignore[method-assign]
     moto.backends.list_of_moto_modules = _ORIGINALS["modules"]  # type: ignore[assignment]
+    BaseModel.__new__ = _ORIGINALS["new"]  # type: ignore[assignment]
     _ORIGINALS.clear()

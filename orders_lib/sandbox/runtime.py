@@ -85,11 +85,11 @@ class _Worker:
 
     def _read_line(self, timeout: float) -> bytes | None:
         assert self.process.stdout is not None
-        ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, timeout))
-        if not ready:
+        try:
+            ready, _, _ = select.select([self.process.stdout], [], [], max(0.0, timeout))
+            return (self.process.stdout.readline() or None) if ready else None
+        except (ValueError, OSError):  # the worker was killed (shutdown, chaos) while we waited
             return None
-        line = self.process.stdout.readline()
-        return line or None
 
     def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
         """Send one invocation; None when the worker timed out or died."""
@@ -97,7 +97,7 @@ class _Worker:
         try:
             self.process.stdin.write(json.dumps(request).encode() + b"\n")
             self.process.stdin.flush()
-        except BrokenPipeError:
+        except (BrokenPipeError, ValueError):  # gone, or its pipe closed by a kill
             return None
         line = self._read_line(timeout)
         return json.loads(line) if line else None
