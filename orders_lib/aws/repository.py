@@ -59,6 +59,11 @@ class OrderRepository:
         self._client = client
         self.table_name = table_name
 
+    @property
+    def client(self) -> Any:
+        """The DynamoDB client, for reads this class does not offer (a full consistent scan)."""
+        return self._client
+
     def create(self, order: Order) -> tuple[Order, bool]:
         """Write a new order; return ``(order, True)``, or the stored one and ``False``."""
         try:

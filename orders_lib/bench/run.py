@@ -96,22 +96,12 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _clients(endpoint: str) -> Any:
-    import boto3
-    from botocore.config import Config
+    """The project's own client factory, pointed at this run's sandbox."""
+    from ..aws.clients import client
+    from ..settings import Settings
 
-    session = boto3.session.Session()
-    cache: dict[str, Any] = {}
-
-    def get(service: str) -> Any:
-        if service not in cache:
-            cache[service] = session.client(
-                service, endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
-                aws_secret_access_key="testing",
-                config=Config(retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=16),
-            )
-        return cache[service]
-
-    return get
+    settings = Settings(target="sandbox", endpoint_url=endpoint)
+    return lambda service: client(service, settings)
 
 
 def _scratch_table(ddb: Any, name: str) -> str:
@@ -168,12 +158,13 @@ def _stamp_ms(text: str) -> float:
 
 
 def _wait_notified(repo: Any, ids: list[str], timeout_s: float = 180) -> list[dict[str, Any]]:
+    """Every item of ``ids`` once all are notified (one consistent scan a second)."""
     from ..ops.reconcile import scan_items
 
     wanted = set(ids)
     deadline = time.monotonic() + timeout_s
     while True:
-        items = [i for i in scan_items(repo._client, repo.table_name) if i.get("orderId") in wanted]
+        items = [i for i in scan_items(repo.client, repo.table_name) if i.get("orderId") in wanted]
         if len(items) == len(wanted) and all(i.get("notifiedAt") for i in items):
             return items
         if time.monotonic() > deadline:

@@ -13,8 +13,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from moto.awslambda.models import lambda_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.logs.models import logs_backends
@@ -22,6 +20,8 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from waitress.server import create_server
 from werkzeug.wrappers import Request, Response
 
+from ..aws.clients import client
+from ..settings import Settings
 from . import moto_hooks
 from .chaos import Chaos
 from .event_source import InvokeResult, MappingConfig, ShardPoller
@@ -47,7 +47,6 @@ class Sandbox:
         self._stop = threading.Event()
         self._pollers: dict[str, tuple[MappingConfig, list[ShardPoller], threading.Event, list[threading.Thread]]] = {}
         self._pollers_lock = threading.Lock()
-        self._clients: dict[str, Any] = {}
 
     @property
     def endpoint(self) -> str:
@@ -55,13 +54,8 @@ class Sandbox:
         return f"http://localhost:{self.port}"
 
     def client(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = boto3.session.Session().client(
-                service, endpoint_url=f"http://{self.host}:{self.port}", region_name=self.region,
-                aws_access_key_id="testing", aws_secret_access_key="testing",
-                config=Config(retries={"max_attempts": 2, "mode": "standard"}, max_pool_connections=20),
-            )
-        return self._clients[service]
+        """The project's client factory, pointed at this sandbox (deploys, on-failure records)."""
+        return client(service, Settings(target="sandbox", region=self.region, endpoint_url=f"http://{self.host}:{self.port}"))
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:

@@ -31,25 +31,15 @@ STAGES = {
 PERCENTILES = (0.5, 0.9, 0.99)
 
 
-def stream_arrivals(streams: Any, stream_arn: str, limit: int = 100_000) -> dict[str, pd.Timestamp]:
-    """orderId -> when the stream recorded its INSERT (read from the shard's start, bounded)."""
-    arrivals: dict[str, pd.Timestamp] = {}
-    description = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]
-    read = 0
-    for shard in description.get("Shards", []):
-        iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        while iterator and read < limit:
-            response = streams.get_records(ShardIterator=iterator, Limit=1000)
-            records = response.get("Records", [])
-            for record in records:
-                if record["eventName"] == "INSERT":
-                    key = record["dynamodb"]["Keys"]["orderId"]["S"]
-                    arrivals[key] = pd.Timestamp(record["dynamodb"]["ApproximateCreationDateTime"]).tz_convert("UTC")
-            read += len(records)
-            if not records:
-                break
-            iterator = response.get("NextShardIterator")
-    return arrivals
+def stream_arrivals(streams: Any, stream_arn: str) -> dict[str, pd.Timestamp]:
+    """orderId -> when the stream recorded its INSERT."""
+    from ..ops.reconcile import read_stream
+
+    return {
+        record["dynamodb"]["Keys"]["orderId"]["S"]: pd.Timestamp(record["dynamodb"]["ApproximateCreationDateTime"], unit="s", tz="UTC")
+        for record in read_stream(streams, stream_arn)
+        if record["eventName"] == "INSERT" and "ApproximateCreationDateTime" in record["dynamodb"]
+    }
 
 
 def collect_notifications(bench: Workbench, subscription: Subscription, order_ids: list[str], timeout_s: float = 20.0) -> dict[str, pd.Timestamp]:
