@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from .aws.clients import client
+from .aws.clients import client, new_client
 from .aws.repository import OrderRepository
 from .domain import codec
 from .domain.validation import ValidationFailed, parse_body, validate_order_request
@@ -29,6 +29,10 @@ class Context:
 
     def client(self, service: str) -> Any:
         return client(service, self.settings)
+
+    def new_client(self, service: str) -> Any:
+        """A client of its own, for each concurrent caller of a load run."""
+        return new_client(service, self.settings)
 
     @cached_property
     def outputs(self) -> Any:
@@ -64,7 +68,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
     state_dir = args.state_dir
     if args.action == "start":
-        state, fresh = control.start(args.port, state_dir, deploy=not args.no_deploy)
+        state, fresh = control.start(args.port, state_dir, deploy=not args.no_deploy, max_workers=args.max_workers, max_queue=args.max_queue)
         print(("Sandbox started" if fresh else "Sandbox already running") + f" (pid {state.pid}) on {state.endpoint}")
         for key in ("TableName", "TopicArn", "DlqUrl", "CreateOrderFunctionName", "ProcessOrderFunctionName"):
             if key in state.outputs:
@@ -107,6 +111,13 @@ def _prompt(label: str, default: str) -> str:
     return answer or default
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _interactive_request() -> dict[str, Any]:
     from .ops.orders import build_request
 
@@ -146,6 +157,31 @@ def cmd_create_order(args: argparse.Namespace) -> int:
     result = invoke_create(ctx.client("lambda"), ctx.outputs.create_function, request)
     print(result.summary())
     return 0 if result.ok else 1
+
+
+def cmd_create_bulk(args: argparse.Namespace) -> int:
+    """Send many generated orders from concurrent clients at a steady rate, counting throttled requests."""
+    import random
+
+    from tqdm import tqdm
+
+    from .ops.orders import BulkReport, create_bulk, format_table
+
+    ctx = Context(args)
+    seed = args.seed if args.seed is not None else random.randrange(1_000_000)  # fresh orders unless asked to repeat a run
+    with tqdm(total=args.count, unit="req", desc="orders") as bar:
+
+        def show(report: BulkReport) -> None:
+            bar.set_postfix(report.counts(), refresh=False)  # shown by the update that follows
+
+        report = create_bulk(None, ctx.outputs.create_function, args.count, rate_per_s=args.rate,
+                             clients=args.clients, invalid_share=args.invalid_share, seed=seed, progress=bar.update, on_update=show,
+                             client_factory=lambda: ctx.new_client("lambda"))
+    print(format_table([report.as_dict()]))
+    for message in report.error_messages:
+        print(f"error: {message}")
+    print(f"seed {seed} (--seed {seed} sends the same requests again)")
+    return 1 if report.errors else 0
 
 
 def cmd_view_orders(args: argparse.Namespace) -> int:
@@ -296,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=DEFAULT_PORT)
     sandbox.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     sandbox.add_argument("--no-deploy", action="store_true", help="start without deploying the stack")
+    sandbox.add_argument("--max-workers", type=int, metavar="N", help="start: warm processes per function (default 2 per core, 2..8)")
+    sandbox.add_argument("--max-queue", type=int, metavar="N", help="start: synchronous invocations that may wait per function (default 256)")
     sandbox.add_argument("--sns-failure-rate", type=float, help="chaos: share of SNS publishes that fail (0..1)")
     sandbox.add_argument("--delay", action="append", metavar="FUNCTION=MS", help="chaos: add latency to a function")
     sandbox.add_argument("--crash", action="append", metavar="FUNCTION=N", help="chaos: kill the next N invocations")
@@ -308,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--item", action="append", metavar="SKU:NAME:QTY:PRICE")
     create.add_argument("--currency", default="EUR")
     create.add_argument("--key", help="idempotency key")
+    bulk = command("create-bulk", cmd_create_bulk)
+    bulk.add_argument("--count", type=int, default=100, help="requests to send (default 100)")
+    bulk.add_argument("--rate", type=float, default=20.0, help="requests per second, shared by all clients; 0 = as fast as they go (default 20)")
+    bulk.add_argument("--clients", type=_positive, default=1, help="concurrent callers (default 1)")
+    bulk.add_argument("--invalid-share", type=float, default=0.0, help="share of requests with one client mistake, 0..1 (default 0)")
+    bulk.add_argument("--seed", type=int, help="repeat a run's requests (default: a fresh seed, printed)")
     view = command("view-orders", cmd_view_orders)
     view.add_argument("--limit", type=int, default=20)
     watch = command("watch-orders", cmd_watch_orders)

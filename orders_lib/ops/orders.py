@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws.repository import OrderRepository
 from ..domain import codec
@@ -97,38 +101,148 @@ def random_request(rng: random.Random, *, invalid: bool = False) -> dict[str, An
     return request
 
 
+THROTTLED = "TooManyRequestsException"  # Lambda's answer beyond a function's concurrency or the account's rate
+OUTCOMES = ("created", "repeated", "rejected", "throttled", "errors")
+
+
 @dataclass
 class BulkReport:
+    """What a bulk run got back, per outcome; ``create_bulk`` updates it live."""
+
     created: int = 0
     repeated: int = 0
     rejected: int = 0
+    throttled: int = 0
+    errors: int = 0
     order_ids: list[str] = field(default_factory=list)
+    latencies_ms: list[float] = field(default_factory=list)
+    error_messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    KEEP_MESSAGES: ClassVar[int] = 5
+
+    def counts(self) -> dict[str, int]:
+        return {outcome: getattr(self, outcome) for outcome in OUTCOMES}
+
+    @property
+    def finished(self) -> int:
+        return sum(self.counts().values())
+
+    def latency_ms(self, quantile: float) -> float | None:
+        """Invoke latency as the client saw it (its retries included), linearly interpolated like pandas."""
+        values = sorted(self.latencies_ms)
+        if not values:
+            return None
+        position = quantile * (len(values) - 1)
+        low = int(position)
+        high = min(low + 1, len(values) - 1)
+        return values[low] + (values[high] - values[low]) * (position - low)
+
     def as_dict(self) -> dict[str, Any]:
-        rate = (self.created + self.repeated + self.rejected) / self.seconds if self.seconds else 0.0
-        return {"created": self.created, "repeated": self.repeated, "rejected": self.rejected, "requests_per_s": round(rate, 1)}
+        rate = self.finished / self.seconds if self.seconds else 0.0
+        p50, p99 = self.latency_ms(0.5), self.latency_ms(0.99)
+        return {**self.counts(), "requests_per_s": round(rate, 1),
+                "latency_p50_ms": None if p50 is None else round(p50, 1), "latency_p99_ms": None if p99 is None else round(p99, 1)}
+
+    def summary(self) -> str:
+        """Every count, the rate and latency, then the first error messages."""
+        report = self.as_dict()
+        lines = [", ".join(f"{outcome} {count}" for outcome, count in self.counts().items()),
+                 f"{report['requests_per_s']} requests/s, invoke latency p50 {report['latency_p50_ms']} ms, p99 {report['latency_p99_ms']} ms"]
+        lines += [f"  error: {message}" for message in self.error_messages]
+        return "\n".join(lines)
+
+    def add(self, outcome: str, latency_ms: float, order_id: str | None = None, message: str | None = None) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        self.latencies_ms.append(latency_ms)
+        if order_id:
+            self.order_ids.append(order_id)
+        if message and len(self.error_messages) < self.KEEP_MESSAGES:
+            self.error_messages.append(message)
 
 
-def create_bulk(lambda_client: Any, function_name: str, count: int, *, rate_per_s: float = 20.0, invalid_share: float = 0.0,
-                seed: int = 7, progress: Callable[[int], None] | None = None) -> BulkReport:
-    """Send ``count`` requests at a steady rate; a share of them invalid on purpose."""
+def bulk_requests(count: int, invalid_share: float = 0.0, seed: int = 7) -> list[dict[str, Any]]:
+    """All of a run's requests, drawn up front from one seed, so which requests are sent
+    never depends on how many clients send them or in which order they finish."""
     rng = random.Random(seed)
+    requests = []
+    for _ in range(count):
+        invalid = rng.random() < invalid_share
+        requests.append(random_request(rng, invalid=invalid))
+    return requests
+
+
+def _invoke_outcome(lambda_client: Any, function_name: str, request: dict[str, Any]) -> tuple[str, str | None, str | None]:
+    """Send one request: (outcome, order id, error message). AWS and function failures are
+    outcomes here, so a run keeps counting instead of losing what it already sent."""
+    try:
+        result = invoke_create(lambda_client, function_name, request)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == THROTTLED:
+            return "throttled", None, None
+        return "errors", None, str(error)
+    except (BotoCoreError, FunctionError) as error:
+        return "errors", None, f"{type(error).__name__}: {error}"
+    if result.status_code == 201:
+        return "created", (result.order or {}).get("orderId"), None
+    if result.ok:
+        return "repeated", None, None
+    if 400 <= result.status_code < 500:
+        return "rejected", None, None
+    return "errors", None, f"status {result.status_code}: {result.body.get('message', result.body)}"
+
+
+def create_bulk(lambda_client: Any, function_name: str, count: int, *, rate_per_s: float = 20.0, clients: int = 1,
+                invalid_share: float = 0.0, seed: int = 7, progress: Callable[[int], None] | None = None,
+                on_update: Callable[[BulkReport], None] | None = None,
+                client_factory: Callable[[], Any] | None = None) -> BulkReport:
+    """Send ``count`` requests from ``clients`` concurrent callers sharing one schedule
+    (request i is due ``i / rate_per_s`` after the start; 0 = as fast as they can).
+
+    A shared boto3 client is thread-safe; with ``client_factory`` each caller makes its
+    own (its own connection and retry state, as separate clients have; ``lambda_client``
+    may then be None). Each finished
+    request calls ``on_update(report)`` (live counts) and then ``progress(1)``, from
+    worker threads but one at a time.
+    """
+    if clients < 1:
+        raise ValueError(f"clients must be at least 1, got {clients}")
+    if lambda_client is None and client_factory is None:
+        raise ValueError("a lambda client or a client factory is needed")
+    requests = bulk_requests(count, invalid_share, seed)
     report = BulkReport()
+    lock = threading.Lock()
+    # Every caller's client is made before the clock starts, so making them does not
+    # count against the schedule; each worker thread takes one for the whole run.
+    spare = [client_factory() for _ in range(clients)] if client_factory else []
+    own = threading.local()
+
+    def send(request: dict[str, Any]) -> None:
+        if client_factory and not hasattr(own, "client"):
+            with lock:
+                own.client = spare.pop()
+        sent = time.perf_counter()
+        outcome, order_id, message = _invoke_outcome(own.client if client_factory else lambda_client, function_name, request)
+        latency_ms = (time.perf_counter() - sent) * 1000
+        with lock:
+            report.add(outcome, latency_ms, order_id, message)
+            if on_update:
+                on_update(report)
+            if progress:
+                progress(1)
+
     started = time.monotonic()
-    for index in range(count):
-        due = started + index / rate_per_s if rate_per_s > 0 else 0
-        time.sleep(max(0.0, due - time.monotonic()))
-        result = invoke_create(lambda_client, function_name, random_request(rng, invalid=rng.random() < invalid_share))
-        if result.status_code == 201:
-            report.created += 1
-            report.order_ids.append(result.order["orderId"])  # type: ignore[index]
-        elif result.ok:
-            report.repeated += 1
-        else:
-            report.rejected += 1
-        if progress:
-            progress(1)
+    pool = ThreadPoolExecutor(max_workers=clients, thread_name_prefix="bulk")
+    try:
+        futures = []
+        for index, request in enumerate(requests):
+            if rate_per_s > 0:
+                time.sleep(max(0.0, started + index / rate_per_s - time.monotonic()))
+            futures.append(pool.submit(send, request))
+        for future in futures:
+            future.result()
+    finally:  # Ctrl-C or a bug: drop what has not started, wait for what is in flight
+        pool.shutdown(wait=True, cancel_futures=True)
     report.seconds = time.monotonic() - started
     return report
 

@@ -77,11 +77,13 @@ def running(state_dir: Path = DEFAULT_STATE_DIR) -> SandboxState | None:
     return state
 
 
-def serve(port: int, state_dir: Path, *, deploy: bool = True, stop: threading.Event) -> int:
+def serve(port: int, state_dir: Path, *, deploy: bool = True, stop: threading.Event,
+          max_workers: int | None = None, max_queue: int | None = None) -> int:
     """Run the sandbox until ``stop`` is set (the body of the background process)."""
+    from .capacity import Limits
     from .server import Sandbox  # moto is heavy: only the server process imports it
 
-    sandbox = Sandbox(state_dir, port=port)
+    sandbox = Sandbox(state_dir, port=port, limits=Limits.from_env(max_workers=max_workers, max_queue=max_queue))
     sandbox.start()
     state = SandboxState(os.getpid(), sandbox.port, sandbox.endpoint, "starting", {})
     state.write(state_dir)
@@ -105,8 +107,14 @@ def serve(port: int, state_dir: Path, *, deploy: bool = True, stop: threading.Ev
         (state_dir / STATE_FILE).unlink(missing_ok=True)
 
 
-def start(port: int = DEFAULT_PORT, state_dir: Path = DEFAULT_STATE_DIR, *, deploy: bool = True, timeout_s: float = START_TIMEOUT_S) -> tuple[SandboxState, bool]:
-    """Start the background process; returns (state, started_now)."""
+def start(port: int = DEFAULT_PORT, state_dir: Path = DEFAULT_STATE_DIR, *, deploy: bool = True, timeout_s: float = START_TIMEOUT_S,
+          max_workers: int | None = None, max_queue: int | None = None) -> tuple[SandboxState, bool]:
+    """Start the background process; returns (state, started_now).
+
+    ``max_workers`` (warm processes per function) and ``max_queue`` (synchronous
+    invocations waiting per function) default to ``ORDERS_SANDBOX_MAX_WORKERS``
+    and ``ORDERS_SANDBOX_MAX_QUEUE``, else to ``capacity.Limits``' defaults.
+    """
     existing = running(state_dir)
     if existing:
         return existing, False
@@ -115,6 +123,9 @@ def start(port: int = DEFAULT_PORT, state_dir: Path = DEFAULT_STATE_DIR, *, depl
     command = [sys.executable, "-m", "orders_lib.sandbox", "serve", "--port", str(port), "--state-dir", str(state_dir)]
     if not deploy:
         command.append("--no-deploy")
+    for option, value in (("--max-workers", max_workers), ("--max-queue", max_queue)):
+        if value is not None:
+            command += [option, str(value)]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     log.close()
     deadline = time.monotonic() + timeout_s

@@ -14,6 +14,10 @@ One ``ShardPoller`` per mapping and shard, processing records in order:
 * a function error (exception, timeout, crash) fails the batch: it is retried,
   split in two first when ``BisectBatchOnFunctionError`` is on, until
   ``MaximumRetryAttempts`` retries are spent (halves inherit the count);
+* a throttled invocation (the function at its concurrency limit) is not a
+  function error: the batch is retried with a growing backoff and no attempt
+  is counted, until it succeeds or its records pass their maximum age
+  (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html);
 * records older than ``MaximumRecordAgeInSeconds`` are discarded;
 * discarded records produce the documented on-failure record
   (``requestContext``, ``responseContext``, ``DDBStreamBatchInfo``) sent to the
@@ -38,6 +42,7 @@ LOG = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.25  # Lambda polls a stream shard four times a second
 READ_LIMIT = 1000
 RETRY_BACKOFF_S = 0.02
+THROTTLE_BACKOFF_S = (0.05, 1.0)  # first and longest wait after a throttled invocation
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ class InvokeResult:
     request_id: str
     payload: Any
     function_error: str | None = None
+    throttled: str | None = None  # the throttle reason: the function never ran
 
 
 class StreamReader(Protocol):
@@ -109,6 +115,7 @@ class PollerStats:
     partial_failures: int = 0
     function_errors: int = 0
     on_failure_records: int = 0
+    throttles: int = 0
     last_result: str = "No records processed"
 
 
@@ -140,6 +147,7 @@ class ShardPoller:
         self._buffer: deque[dict[str, Any]] = deque()
         self._work: deque[_Work] = deque()
         self._first_buffered_at: float | None = None
+        self._throttled_in_row = 0
         self.checkpoint: str | None = None  # last sequence number fully dealt with
         self.stats = PollerStats()
         self.wake = threading.Event()
@@ -204,9 +212,17 @@ class ShardPoller:
         return [r for r in records if r not in expired]
 
     def _run(self, work: _Work) -> None:
+        result = self._invoke(self.config.function_arn, {"Records": work.records})
+        if result.throttled:
+            self.stats.throttles += 1
+            self.stats.last_result = "PROBLEM: Function call throttled"
+            first, longest = THROTTLE_BACKOFF_S
+            self._sleep(min(longest, first * 2 ** self._throttled_in_row))
+            self._throttled_in_row += 1
+            return
+        self._throttled_in_row = 0
         self.stats.invocations += 1
         self.stats.records_delivered += len(work.records)
-        result = self._invoke(self.config.function_arn, {"Records": work.records})
         failed_at = self._failure_index(work.records, result)
         if failed_at is None:
             self._work.popleft()

@@ -4,13 +4,19 @@
   called synchronously from every write, needing Docker and clearing the
   shard's records) is switched off; our pollers read the stream instead, and
   ``StreamShard.add`` only wakes them.
-* ``LambdaFunction.invoke`` runs the function in our runtime instead of Docker.
+* ``LambdaFunction.invoke`` runs the function in our runtime instead of Docker,
+  within its concurrency (``invocations``); a throttle is answered as Lambda
+  answers it.
 * SNS publishing honours the chaos switch for failed publishes.
 * stream records are stored compressed (see ``streams.CompactStreamRecord``).
 * moto's ``BaseModel`` keeps every model instance it ever made in a class list
   (for its dashboard); every copy of every DynamoDB item and stream record
   stayed alive, about 50 KB per order. Only S3, which reads those lists to
   clean up, keeps tracking.
+* SQS ``ReceiveMessage`` checked each message's retention by computing all the
+  queue's attributes, which walks every message: O(n²) per receive, 70 ms a
+  message with 1,000 in a subscriber queue. ``message_within_retention`` reads
+  the one attribute it needs.
 * moto's server lists its own package folder on every request, under a lock,
   to route it (``list_of_moto_modules``); the list is fixed, so it is cached.
 """
@@ -18,17 +24,22 @@
 from __future__ import annotations
 
 import base64
+import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote
 
 import moto.backends
+from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.core.common_models import BaseModel
-from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models.table import StreamShard
 from moto.sns.exceptions import InternalError
+from moto.core.utils import unix_time
 from moto.sns.models import SNSBackend
+from moto.sqs.models import Message, SQSBackend
 
+from .capacity import Throttled, reserved_concurrency
 from .runtime import FunctionSpec
 from .streams import compact_new_records
 
@@ -36,7 +47,18 @@ if TYPE_CHECKING:
     from .server import Sandbox
 
 _ORIGINALS: dict[str, Any] = {}
-_ASYNC = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
+_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
+_REGION = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[a-z0-9-]+)/")
+
+
+class TooManyRequests(JsonRESTError):
+    """Lambda's 429, with the ``Reason`` and ``Type`` fields botocore reads."""
+
+    code = 429
+
+    def __init__(self, throttled: Throttled):
+        super().__init__("TooManyRequestsException", "Rate Exceeded.")
+        self.description = throttled.body().decode()
 
 
 def function_spec(fn: LambdaFunction) -> FunctionSpec:
@@ -52,6 +74,30 @@ def function_spec(fn: LambdaFunction) -> FunctionSpec:
     )
 
 
+def function_reserved(fn: LambdaFunction) -> int | None:
+    return reserved_concurrency(getattr(fn, "reserved_concurrency", None))
+
+
+def invoke_target(account: str, default_region: str, method: str, path: str, query: str, headers: dict[str, str]) -> LambdaFunction | None:
+    """The function a synchronous ``Invoke`` request names, or None (anything else, or unknown: moto answers)."""
+    match = _INVOKE_PATH.match(path)
+    if method != "POST" or not match or headers.get("x-amz-invocation-type", "RequestResponse") != "RequestResponse":
+        return None
+    region_match = _REGION.search(headers.get("authorization", ""))
+    region = region_match.group("region") if region_match else default_region
+    qualifier = (parse_qs(query).get("Qualifier") or [None])[0]
+    try:
+        return lambda_backends[account][region].get_function(unquote(match.group("name")), qualifier)
+    except Exception:  # noqa: BLE001 - moto answers the request itself with the right error
+        return None
+
+
+def message_within_retention(self: SQSBackend, queue_name: str, message: Message) -> bool:
+    """moto's retention check, without building every attribute of the queue."""
+    retention_s = int(self.get_queue(queue_name).message_retention_period)
+    return retention_s + message.sent_timestamp / 1000 > unix_time()  # type: ignore[operator]
+
+
 def install(sandbox: Sandbox) -> None:
     if _ORIGINALS:
         raise RuntimeError("moto hooks are already installed in this process")
@@ -63,6 +109,7 @@ def install(sandbox: Sandbox) -> None:
         publish_batch=SNSBackend.publish_batch,
         modules=moto.backends.list_of_moto_modules,
         new=BaseModel.__dict__["__new__"],
+        retention=SQSBackend.is_message_valid_based_on_retention_period,
     )
     modules = tuple(_ORIGINALS["modules"]())
 
@@ -78,11 +125,14 @@ def install(sandbox: Sandbox) -> None:
         spec = function_spec(self)
         payload = body.decode() if isinstance(body, bytes) else (body or "")
         if request_headers.get("X-Amz-Invocation-Type") == "Event":
-            _ASYNC.submit(sandbox.runtime.invoke, spec, payload)
+            sandbox.invocations.event(spec, payload, function_reserved(self))
             return b""
         if request_headers.get("X-Amz-Invocation-Type") == "DryRun":
             return b""
-        result = sandbox.runtime.invoke(spec, payload)
+        try:
+            result = sandbox.invocations.sync(spec, payload, function_reserved(self))
+        except Throttled as throttled:
+            raise TooManyRequests(throttled) from None
         if result.function_error:
             response_headers["x-amz-function-error"] = result.function_error
         tail = "\n".join(result.log_text.splitlines()[-40:]).encode()[-4096:]
@@ -125,6 +175,7 @@ def install(sandbox: Sandbox) -> None:
     LambdaFunction.invoke = invoke  # type: ignore[method-assign]
     SNSBackend.publish = publish_guarded  # type: ignore[method-assign]
     SNSBackend.publish_batch = publish_batch  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = message_within_retention  # type: ignore[method-assign]
 
 
 _local = threading.local()
@@ -140,4 +191,5 @@ def uninstall() -> None:
     SNSBackend.publish_batch = _ORIGINALS["publish_batch"]  # type: ignore[method-assign]
     moto.backends.list_of_moto_modules = _ORIGINALS["modules"]  # type: ignore[assignment]
     BaseModel.__new__ = _ORIGINALS["new"]  # type: ignore[assignment]
+    SQSBackend.is_message_valid_based_on_retention_period = _ORIGINALS["retention"]  # type: ignore[method-assign]
     _ORIGINALS.clear()

@@ -1,7 +1,8 @@
 """A local Lambda runtime: the deployed function code in warm worker processes.
 
-Each function version gets up to ``MAX_WORKERS`` processes (``worker.py``) that
-import the handler once and then serve invocations. The runtime enforces the
+Each function version gets up to ``max_workers`` processes (``worker.py``) that
+import the handler once and then serve invocations; ``capacity`` decides who
+runs, so a caller here rarely waits for a process. The runtime enforces the
 function's timeout (the worker is killed, as AWS ends the execution
 environment), reports crashes as ``Runtime.ExitError``, and writes START, END
 and REPORT lines plus everything the function printed to CloudWatch Logs
@@ -33,7 +34,6 @@ from .chaos import Chaos
 
 LOG = logging.getLogger(__name__)
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
-MAX_WORKERS = 4
 STARTUP_TIMEOUT_S = 30.0
 
 LogSink = Callable[[str, str, list[tuple[int, str]]], None]  # group, stream, [(epoch ms, message)]
@@ -139,7 +139,8 @@ class _Worker:
 
 
 class LambdaRuntime:
-    def __init__(self, state_dir: Path, endpoint_url: str, region: str, log_sink: LogSink, chaos: Chaos | None = None):
+    def __init__(self, state_dir: Path, endpoint_url: str, region: str, log_sink: LogSink, chaos: Chaos | None = None,
+                 max_workers: int = 4):
         state_dir = Path(state_dir).resolve()
         self.code_root = state_dir / "functions"
         self.log_dir = state_dir / "worker-logs"
@@ -148,6 +149,7 @@ class LambdaRuntime:
         self.endpoint_url, self.region = endpoint_url, region
         self.log_sink = log_sink
         self.chaos = chaos or Chaos()
+        self.max_workers = max_workers
         self._idle: dict[tuple[str, str], list[_Worker]] = {}
         self._count: dict[tuple[str, str], int] = {}
         self._live: set[_Worker] = set()
@@ -203,7 +205,7 @@ class LambdaRuntime:
                         return worker
                     self._count[key] -= 1
                     worker.kill()
-                if self._count.get(key, 0) < MAX_WORKERS:
+                if self._count.get(key, 0) < self.max_workers:
                     self._count[key] = self._count.get(key, 0) + 1
                     break
                 self._condition.wait(1.0)

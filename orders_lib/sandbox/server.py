@@ -1,6 +1,12 @@
 """The sandbox process: moto's AWS APIs on 127.0.0.1, our Lambda runtime and the
 event source mappings, plus a small control API under ``/_sandbox/``.
 
+Two listeners, each with its own threads: the public one (clients: CLI,
+notebooks, tests) and an internal one on a free port that only the functions
+(their ``AWS_ENDPOINT_URL``) and the sandbox's own calls use, so no number of
+clients can starve the calls a running function makes. See ``listener`` for
+why invocations wait without holding a thread, and ``capacity`` for the rule.
+
 ``python -m orders_lib.sandbox serve`` runs it in the foreground; ``orders
 sandbox start`` runs that in the background (see ``control``).
 """
@@ -12,38 +18,45 @@ import logging
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from moto.awslambda.models import lambda_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.logs.models import logs_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-from waitress.server import create_server
-from werkzeug.wrappers import Request, Response
 
 from ..aws.clients import client
 from ..settings import Settings
 from . import moto_hooks
+from .capacity import Capacity, Limits, Throttled
 from .chaos import Chaos
 from .event_source import InvokeResult, MappingConfig, ShardPoller
+from .invocations import Invocations
+from .listener import Front, Listener
 from .runtime import LambdaRuntime
 from .streams import MotoStreamReader
 
 LOG = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 0.5
-# Request threads. A function invocation holds one while the function's own AWS
-# calls need others, so this must stay well above the runtime's worker count.
-HTTP_THREADS = 48
+# Threads for plain API calls on each listener, made as needed. Most calls are
+# short; an SQS long poll (WaitTimeSeconds) holds its thread while it waits.
+API_THREADS = 64
 
 
 class Sandbox:
-    def __init__(self, state_dir: Path, host: str = "127.0.0.1", port: int = 4566, region: str = "us-east-1"):
+    def __init__(self, state_dir: Path, host: str = "127.0.0.1", port: int = 4566, region: str = "us-east-1",
+                 limits: Limits | None = None):
         self.state_dir, self.host, self.port, self.region = Path(state_dir).resolve(), host, port, region
         self.account = DEFAULT_ACCOUNT_ID
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.chaos = Chaos()
         self.status: dict[str, Any] = {"status": "starting"}
-        self.runtime = LambdaRuntime(self.state_dir, self.endpoint, region, self._write_logs, self.chaos)
-        self._server: Any = None
+        self.capacity = Capacity(limits)
+        self.runtime = LambdaRuntime(self.state_dir, "", region, self._write_logs, self.chaos,
+                                     max_workers=self.capacity.limits.max_workers)
+        self.invocations = Invocations(self.runtime, self.capacity)
+        self._listeners: list[Listener] = []
+        self.internal_port = 0
         self._stop = threading.Event()
         self._pollers: dict[str, tuple[MappingConfig, list[ShardPoller], threading.Event, list[threading.Thread]]] = {}
         self._pollers_lock = threading.Lock()
@@ -53,22 +66,27 @@ class Sandbox:
         # "localhost", not 127.0.0.1: moto reads S3 URLs as bucket-in-path only for localhost.
         return f"http://localhost:{self.port}"
 
+    @property
+    def internal_endpoint(self) -> str:
+        """Where the functions and the sandbox itself send their AWS calls."""
+        return f"http://localhost:{self.internal_port}"
+
     def client(self, service: str) -> Any:
-        """The project's client factory, pointed at this sandbox (deploys, on-failure records)."""
-        return client(service, Settings(target="sandbox", region=self.region, endpoint_url=f"http://{self.host}:{self.port}"))
+        """The project's client factory, pointed at the internal listener (deploys, on-failure records)."""
+        return client(service, Settings(target="sandbox", region=self.region, endpoint_url=f"http://{self.host}:{self.internal_port}"))
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         moto_hooks.install(self)
         backend_app = DomainDispatcherApplication(create_backend_app)
-        # waitress rather than werkzeug's development server: it keeps HTTP/1.1
-        # connections alive (werkzeug closes every one) and sets TCP_NODELAY, which
-        # took a third off each API call's latency here.
-        self._server = create_server(self._app(backend_app), host=self.host, port=self.port, threads=HTTP_THREADS,
-                                     channel_timeout=300, ident="orders-sandbox", clear_untrusted_proxy_headers=True)
-        self.port = int(self._server.effective_port)
-        self.runtime.endpoint_url = self.endpoint
-        threading.Thread(target=self._server.run, name="http", daemon=True).start()
+        public = Front(backend_app, threads=API_THREADS, control=self._control, gate=self._gate_invoke,
+                       release=self.capacity.release, name="api")
+        internal = Front(backend_app, threads=API_THREADS, gate=self._gate_invoke, release=self.capacity.release, name="fn-api")
+        self._listeners = [Listener(public, self.host, self.port, "http"), Listener(internal, self.host, 0, "http-functions")]
+        for listener in self._listeners:
+            listener.start()
+        self.port, self.internal_port = self._listeners[0].port, self._listeners[1].port
+        self.runtime.endpoint_url = self.internal_endpoint
         threading.Thread(target=self._supervise, name="mappings", daemon=True).start()
 
     def stop(self) -> None:
@@ -81,41 +99,48 @@ class Sandbox:
         for _, _, _, threads in pollers:
             for thread in threads:
                 thread.join(timeout=5)
+        self.invocations.close()
         self.runtime.shutdown()
-        if self._server:
-            self._server.close()
+        for listener in self._listeners:
+            listener.stop()
         moto_hooks.uninstall()
 
-    # -- control API -------------------------------------------------------------------
-    def _app(self, backend_app: Any) -> Any:
-        def app(environ: dict[str, Any], start_response: Any) -> Any:
-            if not environ.get("PATH_INFO", "").startswith("/_sandbox/"):
-                return backend_app(environ, start_response)
-            return self._control(Request(environ))(environ, start_response)
-
-        return app
-
-    def _control(self, request: Request) -> Response:
-        path = request.path.removeprefix("/_sandbox/")
+    # -- HTTP hooks: the control API and the invocation gate -------------------------------
+    def _control(self, method: str, path: str, query: str, body: bytes) -> tuple[int, Any]:
+        """``/_sandbox/<path>``, answered on the event loop: it must stay quick and never block."""
+        args = {key: values[0] for key, values in parse_qs(query).items()}
         try:
+            changes = (json.loads(body) if body else {}) if method == "POST" else None
+            if changes is not None and not isinstance(changes, dict):
+                raise ValueError("the body must be a JSON object")
             if path == "health":
-                body: Any = self.status
-            elif path == "chaos" and request.method == "POST":
-                changes = request.get_json(force=True) or {}
-                self.chaos.reset() if changes.pop("reset", False) else None
-                self.chaos.update(changes)
-                body = self.chaos.to_dict()
-            elif path == "chaos":
-                body = self.chaos.to_dict()
-            elif path == "workers":
-                body = {"pids": self.runtime.worker_pids(request.args.get("function"))}
-            elif path == "mappings":
-                body = self.mapping_stats()
-            else:
-                return Response(json.dumps({"error": f"unknown control path {path!r}"}), 404, mimetype="application/json")
+                return 200, self.status
+            if path == "chaos":
+                if changes is not None:
+                    self.chaos.reset() if changes.pop("reset", False) else None
+                    self.chaos.update(changes)
+                return 200, self.chaos.to_dict()
+            if path == "capacity":
+                if changes is not None:
+                    limits = self.capacity.set_limits(changes.pop("max_workers", None), changes.pop("max_queue", None))
+                    self.runtime.max_workers = limits.max_workers
+                    if changes:
+                        raise ValueError(f"unknown capacity settings: {sorted(changes)}")
+                return 200, self.capacity.snapshot()
+            if path == "workers":
+                return 200, {"pids": self.runtime.worker_pids(args.get("function"))}
+            if path == "mappings":
+                return 200, self.mapping_stats()
+            return 404, {"error": f"unknown control path {path!r}"}
         except (ValueError, TypeError) as error:
-            return Response(json.dumps({"error": str(error)}), 400, mimetype="application/json")
-        return Response(json.dumps(body, default=str), 200, mimetype="application/json")
+            return 400, {"error": str(error)}
+
+    def _gate_invoke(self, method: str, path: str, query: str, headers: dict[str, str]) -> Any:
+        """A future slot for a synchronous ``Invoke``; ``Throttled`` past the function's limit."""
+        function = moto_hooks.invoke_target(self.account, self.region, method, path, query, headers)
+        if function is None:
+            return None
+        return self.capacity.request(function.function_name, "sync", moto_hooks.function_reserved(function))
 
     # -- logs ----------------------------------------------------------------------------
     def _write_logs(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
@@ -137,7 +162,10 @@ class Sandbox:
 
     def _invoke(self, function_arn: str, event: dict[str, Any]) -> InvokeResult:
         function = lambda_backends[self.account][self.region].get_function(function_arn)
-        result = self.runtime.invoke(moto_hooks.function_spec(function), json.dumps(event))
+        try:
+            result = self.invocations.sync(moto_hooks.function_spec(function), json.dumps(event), moto_hooks.function_reserved(function))
+        except Throttled as throttled:
+            return InvokeResult("", None, throttled=throttled.reason)
         try:
             payload = json.loads(result.payload) if result.payload else None
         except ValueError:

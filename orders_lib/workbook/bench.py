@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..aws.clients import client
+from ..aws.clients import client, new_client
 from ..aws.repository import OrderRepository
 from ..ops.orders import ORDER_COLUMNS, CreateResult, invoke_create, order_rows
 from ..ops.stack import StackOutputs, load_outputs
@@ -28,6 +28,10 @@ class Workbench:
 
     def client(self, service: str) -> Any:
         return client(service, self.settings)
+
+    def new_client(self, service: str) -> Any:
+        """A client of its own, for each concurrent caller of a load run."""
+        return new_client(service, self.settings)
 
     @property
     def outputs(self) -> StackOutputs:

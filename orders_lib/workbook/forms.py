@@ -102,33 +102,44 @@ class OrderForm:
 
 
 class BulkForm:
-    """Count, rate and share of invalid requests; Run sends them with a progress bar."""
+    """Count, rate, concurrent clients and share of invalid requests; Run sends them with a
+    progress bar and live counts (throttled requests included)."""
 
-    def __init__(self, bench: Workbench, count: int = 50, rate: float = 20.0, invalid_share: float = 0.1, seed: int = 7) -> None:
+    def __init__(self, bench: Workbench, count: int = 50, rate: float = 20.0, invalid_share: float = 0.1, seed: int = 7,
+                 clients: int = 1) -> None:
         self.bench, self.seed = bench, seed
         self.count = w.BoundedIntText(value=count, min=1, max=10_000, description="Orders")
         self.rate = w.BoundedFloatText(value=rate, min=0.5, max=500, description="Per second")
+        self.clients = w.BoundedIntText(value=clients, min=1, max=500, description="Clients")
         self.invalid_share = w.FloatSlider(value=invalid_share, min=0, max=1, step=0.05, description="Invalid share")
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")
         self.progress = w.IntProgress(value=0, min=0, max=count, description="Sent")
+        self.counts = w.Label()
         self.output = w.Output()
         self.last_report: BulkReport | None = None
         self.run_button.on_click(lambda _: self.run())
 
     def run(self) -> BulkReport:
         self.progress.max, self.progress.value = self.count.value, 0
+        self.show_counts(BulkReport())
 
         def advance(step: int) -> None:
             self.progress.value += step
 
-        self.last_report = create_bulk(self.bench.client("lambda"), self.bench.outputs.create_function, self.count.value,
-                                       rate_per_s=self.rate.value, invalid_share=self.invalid_share.value, seed=self.seed,
-                                       progress=advance)
-        show_text(self.output, str(self.last_report.as_dict()))
+        self.last_report = create_bulk(None, self.bench.outputs.create_function, self.count.value,
+                                       rate_per_s=self.rate.value, clients=self.clients.value, invalid_share=self.invalid_share.value,
+                                       seed=self.seed, progress=advance, on_update=self.show_counts,
+                                       client_factory=lambda: self.bench.new_client("lambda"))
+        show_text(self.output, self.last_report.summary())
         return self.last_report
 
+    def show_counts(self, report: BulkReport) -> None:
+        """Live counts next to the bar (called from the run's worker threads)."""
+        self.counts.value = " · ".join(f"{outcome} {count}" for outcome, count in report.counts().items())
+
     def widget(self) -> w.Widget:
-        return w.VBox([self.count, self.rate, self.invalid_share, self.run_button, self.progress, self.output])
+        return w.VBox([self.count, self.rate, self.clients, self.invalid_share, self.run_button,
+                       w.HBox([self.progress, self.counts]), self.output])
 
     def show(self) -> None:
         display(self.widget())
