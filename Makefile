@@ -109,7 +109,7 @@ lint-template: synth ## cfn-lint the synthesized template (errors fail; warnings
 ORDERS := $(BIN)/orders
 FUNCTION ?= process
 
-.PHONY: sandbox-start sandbox-stop sandbox-clean sandbox-status sandbox-create-order sandbox-view-orders \
+.PHONY: sandbox-start sandbox-stop sandbox-clean sandbox-status sandbox-create-order sandbox-load sandbox-view-orders \
 	sandbox-watch-orders sandbox-watch-sns sandbox-dlq sandbox-logs test-sandbox test-integration
 
 sandbox-start: setup ## start the sandbox in the background and deploy the stack into it
@@ -126,6 +126,12 @@ sandbox-status: setup ## is the sandbox running, where
 
 sandbox-create-order: setup ## create an order through CreateOrder (prompts; or ITEM=SKU:NAME:QTY:PRICE)
 	@$(ORDERS) create-order $(if $(ITEM),--item $(ITEM))
+
+COUNT ?= 500
+RATE ?= 0
+CLIENTS ?= 50
+sandbox-load: setup ## many generated orders from concurrent clients (COUNT=500 RATE=0 CLIENTS=50), throttles counted
+	@$(ORDERS) create-bulk --count $(COUNT) --rate $(RATE) --clients $(CLIENTS)
 
 sandbox-view-orders: setup ## the latest orders as a table
 	@$(ORDERS) view-orders

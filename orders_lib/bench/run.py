@@ -4,7 +4,8 @@ Every figure is measured in this run, on this machine: the sandbox's raw rate fo
 the API calls one order needs, the pipeline's rate for the same work, latency
 from write to ``PROCESSED`` at a steady 50 orders/s, API calls per order counted
 with botocore event hooks in the ProcessOrder path, handler import time in a
-fresh interpreter against bare boto3, warm synth time and the sandbox's memory.
+fresh interpreter against bare boto3, warm synth time, the sandbox's memory, and
+CreateOrder under 10, 50 and 200 concurrent clients (``load``).
 Results go to ``reports/bench.json``; each target is printed OK or MISSED, with
 the reason when the design explains a miss.
 """
@@ -287,6 +288,19 @@ def rss_mb(pid: int) -> float:
 # --- the run -----------------------------------------------------------------------------
 
 
+def load_section(endpoint: str, outputs: dict[str, str], aws: Any, emulator_orders_per_s: float) -> dict[str, Any]:
+    """``load.measure``, each level drained before the next, set against the emulator's bound."""
+    from ..aws.repository import OrderRepository
+    from . import load
+
+    repo = OrderRepository(aws("dynamodb"), outputs["TableName"])
+    section = load.measure(endpoint, outputs, wait_processed=lambda ids: _wait_notified(repo, ids))
+    section["emulator_orders_per_s"] = emulator_orders_per_s
+    for row in section["clients"].values():
+        row["vs_emulator_bound"] = round(row["orders_per_s"] / emulator_orders_per_s, 2) if emulator_orders_per_s else None
+    return section
+
+
 def format_rows(rows: list[dict[str, Any]]) -> str:
     from ..ops.orders import format_table
 
@@ -324,7 +338,8 @@ def run(orders: int, latency_orders: int, rate: float, api_orders: int, with_syn
             light = latency(aws, outputs, 100, 10.0)
             results["latency_ms_at_10_per_s"] = light["latency_ms"]
             results.update(api_calls(aws, outputs["TopicArn"], api_orders))
-            so_far = 2 * orders + latency_orders + 100 + api_orders
+            results["load"] = load_section(state.endpoint, outputs, aws, results["emulator_orders_per_s"])
+            so_far = 2 * orders + latency_orders + 100 + api_orders + sum(r["requests"] for r in results["load"]["clients"].values())
             top_up(aws, outputs["TableName"], max(0, memory_orders - so_far))
             workers = control.control(state.endpoint, "workers")["pids"]
             results["sandbox_memory_mb"] = {
@@ -352,8 +367,13 @@ def main(argv: list[str] | None = None) -> int:
     results["bench_s"] = round(time.perf_counter() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
-    measured = {k: v for k, v in results.items() if k not in ("targets", "api_calls_by_operation", "machine")}
+    measured = {k: v for k, v in results.items() if k not in ("targets", "api_calls_by_operation", "machine", "load")}
     print(format_rows([{"measure": k, "value": json.dumps(v)} for k, v in measured.items()]))
+    if "load" in results:
+        load = results["load"]
+        print(f"\nload: CreateOrder from concurrent clients ({load['max_workers']} workers, queue {load['max_queue']}; "
+              f"emulator bound {load['emulator_orders_per_s']} orders/s)")
+        print(format_rows([{"clients": n, **row} for n, row in load["clients"].items()]))
     print()
     print(format_rows([{k: v for k, v in row.items() if k != "why"} for row in results["targets"]]))
     for row in results["targets"]:
