@@ -4,6 +4,7 @@ account, or exits 2 with a message (never a stack trace)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -47,7 +48,9 @@ def main() -> int:
     except NoAwsCredentials as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"AWS account {identity['account']} as {identity['arn']} ({identity['region']})")
+    endpoint = os.environ.get("AWS_ENDPOINT_URL")
+    where = f", endpoint {endpoint}: the sandbox or another AWS emulator" if endpoint else ""
+    print(f"AWS account {identity['account']} as {identity['arn']} ({identity['region']}{where})")
     return 0
 
 

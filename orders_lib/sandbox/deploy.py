@@ -70,7 +70,7 @@ def _failure_reasons(cfn: Any, name: str) -> str:
 
 
 def deploy_stack(cfn: Any, s3: Any, assembly: Any, account: str, region: str, *, timeout_s: float = 60.0) -> dict[str, str]:
-    """Create or update the stack; return its outputs."""
+    """Upload the assets, then create or update the stack; return its outputs."""
     upload_assets(s3, assembly.file_assets, account, region)
     body = Path(assembly.template_path).read_text()
     template: dict[str, Any] = {"TemplateBody": body}
@@ -83,24 +83,31 @@ def deploy_stack(cfn: Any, s3: Any, assembly: Any, account: str, region: str, *,
             s3.create_bucket(Bucket=bucket)
         s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
         template = {"TemplateURL": f"{s3.meta.endpoint_url}/{bucket}/{key}"}
-    status = _stack_status(cfn, assembly.stack_name)
+    return deploy_template(cfn, assembly.stack_name, template=template, timeout_s=timeout_s)
+
+
+def deploy_template(cfn: Any, stack_name: str, body: str | None = None, *, template: dict[str, Any] | None = None,
+                    timeout_s: float = 60.0) -> dict[str, str]:
+    """Create or update ``stack_name`` from a template body (or ``TemplateURL``); return its outputs."""
+    template = template or {"TemplateBody": body}
+    status = _stack_status(cfn, stack_name)
     if status is None:
-        cfn.create_stack(StackName=assembly.stack_name, Capabilities=CAPABILITIES, **template)
+        cfn.create_stack(StackName=stack_name, Capabilities=CAPABILITIES, **template)
     else:
         try:
-            cfn.update_stack(StackName=assembly.stack_name, Capabilities=CAPABILITIES, **template)
+            cfn.update_stack(StackName=stack_name, Capabilities=CAPABILITIES, **template)
         except ClientError as error:
             if "No updates are to be performed" not in str(error):
                 raise
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        status = _stack_status(cfn, assembly.stack_name) or "MISSING"
+        status = _stack_status(cfn, stack_name) or "MISSING"
         if status.endswith("_COMPLETE") and "ROLLBACK" not in status:
-            return stack_outputs(cfn, assembly.stack_name)
+            return stack_outputs(cfn, stack_name)
         if "FAILED" in status or "ROLLBACK" in status:
-            raise DeployFailed(f"stack {assembly.stack_name} is {status}: {_failure_reasons(cfn, assembly.stack_name)}")
+            raise DeployFailed(f"stack {stack_name} is {status}: {_failure_reasons(cfn, stack_name)}")
         time.sleep(0.2)
-    raise DeployFailed(f"stack {assembly.stack_name} not ready after {timeout_s:.0f} s (last status {status})")
+    raise DeployFailed(f"stack {stack_name} not ready after {timeout_s:.0f} s (last status {status})")
 
 
 def stack_outputs(cfn: Any, name: str) -> dict[str, str]:

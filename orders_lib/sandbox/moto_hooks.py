@@ -17,6 +17,12 @@
   queue's attributes, which walks every message: O(n²) per receive, 70 ms a
   message with 1,000 in a subscriber queue. ``message_within_retention`` reads
   the one attribute it needs.
+* A function's layers from another account (the public Powertools layer) are
+  unknown to moto: creating through CloudFormation ignored them, updating
+  failed. ``layers_as_given`` keeps unknown layer ARNs as given; the runtime
+  uses the project's installed packages instead of layers (see the README).
+* CloudFormation change sets (how the CDK CLI deploys) behave as AWS documents
+  them: see ``moto_cloudformation``.
 * moto's server lists its own package folder on every request, under a lock,
   to route it (``list_of_moto_modules``); the list is fixed, so it is cached.
 """
@@ -35,10 +41,13 @@ from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
 from moto.dynamodb.models.table import StreamShard
 from moto.sns.exceptions import InternalError
+from moto.cloudformation.models import ChangeSet, Stack
+from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.utils import unix_time
 from moto.sns.models import SNSBackend
 from moto.sqs.models import Message, SQSBackend
 
+from . import moto_cloudformation as cfn
 from .capacity import Throttled, reserved_concurrency
 from .runtime import FunctionSpec
 from .streams import compact_new_records
@@ -98,6 +107,16 @@ def message_within_retention(self: SQSBackend, queue_name: str, message: Message
     return retention_s + message.sent_timestamp / 1000 > unix_time()  # type: ignore[operator]
 
 
+def layers_as_given(self: LambdaFunction, arns: list[str]) -> list[dict[str, Any]]:
+    """Known layer versions as moto describes them; any other layer version ARN as given."""
+    backend = lambda_backends[self.account_id][self.region]
+    layers = []
+    for arn in arns:
+        known = backend.layers_versions_by_arn(arn)
+        layers.append({"Arn": known.arn, "CodeSize": known.code_size} if known else {"Arn": arn, "CodeSize": 0})
+    return layers
+
+
 def install(sandbox: Sandbox) -> None:
     if _ORIGINALS:
         raise RuntimeError("moto hooks are already installed in this process")
@@ -110,6 +129,11 @@ def install(sandbox: Sandbox) -> None:
         modules=moto.backends.list_of_moto_modules,
         new=BaseModel.__dict__["__new__"],
         retention=SQSBackend.is_message_valid_based_on_retention_period,
+        apply=ChangeSet.apply,
+        layers=LambdaFunction._get_layers_data,
+        describe_change_set=CloudFormationResponse.describe_change_set,
+        delete_change_set=CloudFormationResponse.delete_change_set,
+        execute_change_set=CloudFormationResponse.execute_change_set,
     )
     modules = tuple(_ORIGINALS["modules"]())
 
@@ -176,6 +200,11 @@ def install(sandbox: Sandbox) -> None:
     SNSBackend.publish = publish_guarded  # type: ignore[method-assign]
     SNSBackend.publish_batch = publish_batch  # type: ignore[method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = message_within_retention  # type: ignore[method-assign]
+    ChangeSet.apply = cfn.apply_change_set  # type: ignore[method-assign]
+    LambdaFunction._get_layers_data = layers_as_given  # type: ignore[method-assign]
+    Stack.stack_parameters = property(cfn.previous_parameters)  # type: ignore[method-assign,assignment]
+    for name in ("describe_change_set", "delete_change_set", "execute_change_set"):
+        setattr(CloudFormationResponse, name, getattr(cfn, name))
 
 
 _local = threading.local()
@@ -192,4 +221,9 @@ def uninstall() -> None:
     moto.backends.list_of_moto_modules = _ORIGINALS["modules"]  # type: ignore[assignment]
     BaseModel.__new__ = _ORIGINALS["new"]  # type: ignore[assignment]
     SQSBackend.is_message_valid_based_on_retention_period = _ORIGINALS["retention"]  # type: ignore[method-assign]
+    ChangeSet.apply = _ORIGINALS["apply"]  # type: ignore[method-assign]
+    LambdaFunction._get_layers_data = _ORIGINALS["layers"]  # type: ignore[method-assign]
+    Stack.stack_parameters = cfn.MOTO_STACK_PARAMETERS  # type: ignore[method-assign]
+    for name in ("describe_change_set", "delete_change_set", "execute_change_set"):
+        setattr(CloudFormationResponse, name, _ORIGINALS[name])
     _ORIGINALS.clear()

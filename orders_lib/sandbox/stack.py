@@ -1,4 +1,10 @@
-"""Synthesize the CDK app for the sandbox and deploy it through CloudFormation.
+"""Bootstrap the sandbox as ``cdk bootstrap`` would, then deploy the stack through CloudFormation.
+
+The bootstrap stack (``CDKToolkit``: asset bucket, roles, the
+``/cdk-bootstrap/<qualifier>/version`` parameter) comes from the template the
+installed CDK CLI ships, so the sandbox is an account on which the user's own
+``cdk bootstrap`` finds nothing to change and ``cdk deploy`` finds what it
+checks for.
 
 The synth (~5 s, most of a sandbox start) is skipped when nothing it reads has
 changed since the last one: a fingerprint of the stack's and the Lambda
@@ -11,7 +17,7 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .deploy import deploy_stack
+from .deploy import deploy_stack, deploy_template
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -48,7 +54,26 @@ def assembly_for_sandbox(stage: str | None = None) -> Any:
     return assembly
 
 
+BOOTSTRAP_STACK = "CDKToolkit"
+BOOTSTRAP_TEMPLATE = Path("node_modules") / "aws-cdk" / "lib" / "api" / "bootstrap" / "bootstrap-template.yaml"
+
+
+def bootstrap_template(root: Path) -> str:
+    path = root / BOOTSTRAP_TEMPLATE
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: the CDK command line is not installed (make setup runs npm ci)")
+    return path.read_text()
+
+
+def bootstrap_into(sandbox: Sandbox) -> dict[str, str]:
+    """The ``CDKToolkit`` stack with the template's defaults, as a plain ``cdk bootstrap`` deploys it."""
+    from ..deploy.synth import ROOT
+
+    return deploy_template(sandbox.client("cloudformation"), BOOTSTRAP_STACK, bootstrap_template(ROOT))
+
+
 def deploy_into(sandbox: Sandbox, stage: str | None = None) -> tuple[str, dict[str, str]]:
+    bootstrap_into(sandbox)
     assembly = assembly_for_sandbox(stage)
     outputs = deploy_stack(sandbox.client("cloudformation"), sandbox.client("s3"), assembly, sandbox.account, sandbox.region)
     sandbox.sync_mappings()

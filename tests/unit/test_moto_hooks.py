@@ -7,7 +7,7 @@ import pytest
 from moto import mock_aws
 from moto.sqs.models import Queue, SQSBackend
 
-from orders_lib.sandbox import moto_hooks
+from orders_lib.sandbox import moto_cloudformation, moto_hooks
 
 
 @pytest.fixture
@@ -40,3 +40,85 @@ def test_messages_past_the_retention_period_are_still_dropped(sqs, monkeypatch):
     monkeypatch.setattr(moto_hooks, "unix_time", lambda: later - 2)
     sqs.send_message(QueueUrl=url, MessageBody="young")  # sent "now", well inside 60 s
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]] == ["young"]
+
+
+TEMPLATE = """{
+  "Resources": {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": {"Ref": "Name"}}}},
+  "Parameters": {"Name": {"Type": "String"}, "Label": {"Type": "String"}},
+  "Outputs": {"QueueUrl": {"Value": {"Ref": "Queue"}}, "Given": {"Value": {"Ref": "Label"}}}
+}"""
+
+
+def test_a_stack_made_by_a_change_set_has_its_outputs(monkeypatch):
+    """The CDK CLI deploys through change sets; its outputs file and our stack outputs read them."""
+    from moto.cloudformation.models import ChangeSet
+
+    monkeypatch.setattr(ChangeSet, "apply", moto_cloudformation.apply_change_set)
+    with mock_aws():
+        cfn = boto3.client("cloudformation", region_name="us-east-1")
+        for kind, label in (("CREATE", "first"), ("UPDATE", "second")):
+            parameters = [{"ParameterKey": "Name", "ParameterValue": "orders-queue"}, {"ParameterKey": "Label", "ParameterValue": label}]
+            cfn.create_change_set(StackName="made-by-change-set", ChangeSetName=f"cs-{label}", ChangeSetType=kind,
+                                  TemplateBody=TEMPLATE, Parameters=parameters)
+            cfn.execute_change_set(StackName="made-by-change-set", ChangeSetName=f"cs-{label}")
+            stack = cfn.describe_stacks(StackName="made-by-change-set")["Stacks"][0]
+            outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+            assert outputs["Given"] == label and outputs["QueueUrl"].endswith("/orders-queue")
+            assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]} == {"Name": "orders-queue", "Label": label}
+
+
+@pytest.fixture
+def change_sets(monkeypatch):
+    """moto with the sandbox's change set fixes, as the sandbox installs them."""
+    from moto.cloudformation.models import ChangeSet, Stack
+    from moto.cloudformation.responses import CloudFormationResponse
+
+    monkeypatch.setattr(ChangeSet, "apply", moto_cloudformation.apply_change_set)
+    monkeypatch.setattr(Stack, "stack_parameters", property(moto_cloudformation.previous_parameters))
+    for name in ("describe_change_set", "delete_change_set", "execute_change_set"):
+        monkeypatch.setattr(CloudFormationResponse, name, getattr(moto_cloudformation, name))
+    with mock_aws():
+        yield boto3.client("cloudformation", region_name="us-east-1")
+
+
+def deploy(cfn, stack, label, kind):
+    """What ``cdk deploy`` does: clear its change set name, create, describe, execute."""
+    cfn.delete_change_set(StackName=stack, ChangeSetName="cdk-deploy-change-set") if kind == "UPDATE" else None
+    cfn.create_change_set(StackName=stack, ChangeSetName="cdk-deploy-change-set", ChangeSetType=kind, TemplateBody=TEMPLATE,
+                          Parameters=[{"ParameterKey": "Name", "ParameterValue": f"{stack}-queue"}, {"ParameterKey": "Label", "ParameterValue": label}])
+    assert cfn.describe_change_set(StackName=stack, ChangeSetName="cdk-deploy-change-set")["StackName"] == stack
+    cfn.execute_change_set(StackName=stack, ChangeSetName="cdk-deploy-change-set")
+
+
+def test_change_set_names_belong_to_their_stack_and_go_once_executed(change_sets):
+    cfn = change_sets
+    for stack in ("CDKToolkit", "orders-cli"):
+        deploy(cfn, stack, "v1", "CREATE")
+    deploy(cfn, "orders-cli", "v2", "UPDATE")
+    deploy(cfn, "orders-cli", "v3", "UPDATE")
+    given = {s["StackName"]: {o["OutputKey"]: o["OutputValue"] for o in s["Outputs"]}["Given"] for s in cfn.describe_stacks()["Stacks"]}
+    assert given == {"CDKToolkit": "v1", "orders-cli": "v3"}
+    assert cfn.list_change_sets(StackName="orders-cli")["Summaries"] == []
+    with pytest.raises(cfn.exceptions.ChangeSetNotFoundException):
+        cfn.describe_change_set(StackName="orders-cli", ChangeSetName="cdk-deploy-change-set")
+
+
+SSM_TEMPLATE = """{
+  "Parameters": {"Version": {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/cdk-bootstrap/test/version"},
+                 "Label": {"Type": "String"}},
+  "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+  "Outputs": {"Version": {"Value": {"Ref": "Version"}}, "Label": {"Value": {"Ref": "Label"}}}
+}"""
+
+
+def test_use_previous_value_resolves_an_ssm_parameter_again(change_sets):
+    """``cdk deploy`` updates with ``BootstrapVersion`` UsePreviousValue: the previous value is the
+    SSM parameter's name, looked up again, not the version it resolved to."""
+    cfn = change_sets
+    boto3.client("ssm", region_name="us-east-1").put_parameter(Name="/cdk-bootstrap/test/version", Value="33", Type="String")
+    for kind, parameters in (("CREATE", [{"ParameterKey": "Label", "ParameterValue": "v1"}]),
+                             ("UPDATE", [{"ParameterKey": "Label", "ParameterValue": "v2"}, {"ParameterKey": "Version", "UsePreviousValue": True}])):
+        cfn.create_change_set(StackName="ssm-stack", ChangeSetName="cs", ChangeSetType=kind, TemplateBody=SSM_TEMPLATE, Parameters=parameters)
+        cfn.execute_change_set(StackName="ssm-stack", ChangeSetName="cs")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="ssm-stack")["Stacks"][0]["Outputs"]}
+    assert outputs == {"Version": "33", "Label": "v2"}
