@@ -11,6 +11,7 @@ import argparse
 import shutil
 import sys
 import time
+from datetime import UTC, datetime
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -68,7 +69,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
     state_dir = args.state_dir
     if args.action == "start":
-        state, fresh = control.start(args.port, state_dir, deploy=not args.no_deploy, max_workers=args.max_workers, max_queue=args.max_queue)
+        state, fresh = control.start(args.port, state_dir, deploy=not args.no_deploy, max_workers=args.max_workers,
+                                     max_queue=args.max_queue, ttl_interval_s=args.ttl_interval)
         print(("Sandbox started" if fresh else "Sandbox already running") + f" (pid {state.pid}) on {state.endpoint}")
         for key in ("TableName", "TopicArn", "DlqUrl", "CreateOrderFunctionName", "ProcessOrderFunctionName"):
             if key in state.outputs:
@@ -83,6 +85,18 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         control.stop(state_dir)
         shutil.rmtree(state_dir, ignore_errors=True)
         print(f"Sandbox stopped and {state_dir}/ removed")
+        return 0
+    if args.action == "clock":
+        state = control.running(state_dir)
+        if state is None:
+            print("No sandbox running: make sandbox-start", file=sys.stderr)
+            return 1
+        changes = {"reset": True} if args.reset else {}
+        if args.advance:
+            changes["advance"] = args.advance
+        clock = control.control(state.endpoint, "clock", changes or None)
+        print(f"sandbox clock (TTL only) {clock['offset_s'] / 86400:+.2f} days: {_iso(clock['now'])}; "
+              f"TTL sweeps every {clock['ttl_interval_s']:g} s, {clock['ttl_deleted']} item(s) expired so far")
         return 0
     if args.action == "chaos":
         state = control.running(state_dir)
@@ -103,6 +117,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         return 1
     print(f"Sandbox {state.status} (pid {state.pid}) on {state.endpoint}, stack {state.stack_name}")
     return 0
+
+
+def _iso(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- orders -----------------------------------------------------------------------------
@@ -328,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = command("validate", cmd_validate)
     validate.add_argument("file", nargs="?", default="-", help="request JSON file, or - for standard input")
     sandbox = command("sandbox", cmd_sandbox)
-    sandbox.add_argument("action", choices=("start", "stop", "clean", "status", "chaos"))
+    sandbox.add_argument("action", choices=("start", "stop", "clean", "status", "chaos", "clock"))
     sandbox.add_argument("--port", type=int, default=DEFAULT_PORT)
     sandbox.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     sandbox.add_argument("--no-deploy", action="store_true", help="start without deploying the stack")
@@ -337,7 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--sns-failure-rate", type=float, help="chaos: share of SNS publishes that fail (0..1)")
     sandbox.add_argument("--delay", action="append", metavar="FUNCTION=MS", help="chaos: add latency to a function")
     sandbox.add_argument("--crash", action="append", metavar="FUNCTION=N", help="chaos: kill the next N invocations")
-    sandbox.add_argument("--reset", action="store_true", help="chaos: everything off")
+    sandbox.add_argument("--reset", action="store_true", help="chaos: everything off; clock: back to the machine's time")
+    sandbox.add_argument("--advance", metavar="DURATION", help="clock: let time pass for TTL (7d, 12h, 30m, 90s)")
+    sandbox.add_argument("--ttl-interval", type=float, metavar="S", help="start: seconds between TTL sweeps (default 10)")
     create = command("create-order", cmd_create_order)
     create.add_argument("--file", help="request JSON file")
     create.add_argument("--customer-id", default="C-1001")

@@ -1,4 +1,11 @@
-"""CloudFormation change sets as AWS runs them, for the CDK CLI (moto 5.2.x fixes).
+"""CloudFormation as AWS runs it, where moto 5.2.x does not: change sets for the
+CDK CLI, and the table settings a template asks for.
+
+A DynamoDB table from a template kept none of ``TimeToLiveSpecification``,
+``PointInTimeRecoverySpecification`` and (CloudFormation's spelling of)
+``SSESpecification``: ``create_table_from_template`` applies them, so
+``DescribeTimeToLive``, ``DescribeContinuousBackups`` and ``DescribeTable``'s
+``SSEDescription`` report what was deployed.
 
 ``cdk deploy`` and ``cdk bootstrap`` deploy through change sets named
 ``cdk-deploy-change-set`` for every stack. moto looked change sets up by name
@@ -25,8 +32,11 @@ from typing import Any
 from moto.cloudformation.exceptions import CloudFormationError
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Stack
 from moto.core.responses import ActionResult, EmptyResult
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import Table
 
 MOTO_APPLY = ChangeSet.apply
+MOTO_CREATE_TABLE = Table.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 MOTO_STACK_PARAMETERS = Stack.stack_parameters
 
 
@@ -91,3 +101,22 @@ def execute_change_set(self: Any) -> EmptyResult:
     for other in [cs for cs in backend.change_sets.values() if cs.stack_id == change_set.stack_id]:
         del backend.change_sets[other.change_set_id]
     return EmptyResult()
+
+
+def create_table_from_template(cls: type[Table], resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+                               region_name: str, **kwargs: Any) -> Table:
+    """moto's table from a template, with its TTL, point-in-time recovery and encryption settings."""
+    properties = dict(cloudformation_json["Properties"])
+    sse = properties.pop("SSESpecification", None)
+    if sse:  # CloudFormation says SSEEnabled where the API says Enabled
+        properties["SSESpecification"] = {"Enabled": bool(sse.get("SSEEnabled")), "SSEType": sse.get("SSEType", "KMS"),
+                                          **({"KMSMasterKeyId": sse["KMSMasterKeyId"]} if sse.get("KMSMasterKeyId") else {})}
+    table = MOTO_CREATE_TABLE(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs)
+    backend = dynamodb_backends[account_id][region_name]
+    ttl = properties.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled") and ttl.get("AttributeName"):
+        backend.update_time_to_live(table.name, {"Enabled": True, "AttributeName": ttl["AttributeName"]})
+    pitr = properties.get("PointInTimeRecoverySpecification") or {}
+    if pitr.get("PointInTimeRecoveryEnabled"):
+        backend.update_continuous_backups(table.name, {"PointInTimeRecoveryEnabled": True})
+    return table

@@ -39,7 +39,7 @@ import moto.backends
 from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
 from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
-from moto.dynamodb.models.table import StreamShard
+from moto.dynamodb.models.table import StreamShard, Table
 from moto.sns.exceptions import InternalError
 from moto.cloudformation.models import ChangeSet, Stack
 from moto.cloudformation.responses import CloudFormationResponse
@@ -51,6 +51,7 @@ from . import moto_cloudformation as cfn
 from .capacity import Throttled, reserved_concurrency
 from .runtime import FunctionSpec
 from .streams import compact_new_records
+from .ttl import user_identity
 
 if TYPE_CHECKING:
     from .server import Sandbox
@@ -131,6 +132,7 @@ def install(sandbox: Sandbox) -> None:
         retention=SQSBackend.is_message_valid_based_on_retention_period,
         apply=ChangeSet.apply,
         layers=LambdaFunction._get_layers_data,
+        create_table=Table.__dict__["create_from_cloudformation_json"],
         describe_change_set=CloudFormationResponse.describe_change_set,
         delete_change_set=CloudFormationResponse.delete_change_set,
         execute_change_set=CloudFormationResponse.execute_change_set,
@@ -142,7 +144,7 @@ def install(sandbox: Sandbox) -> None:
 
     def add(self: StreamShard, old: Any, new: Any) -> None:
         _ORIGINALS["add"](self, old, new)
-        compact_new_records(self.items)
+        compact_new_records(self.items, user_identity())
         sandbox.stream_written(self.table.name)
 
     def invoke(self: LambdaFunction, body: Any, request_headers: Any, response_headers: dict[str, str]) -> bytes:
@@ -202,6 +204,7 @@ def install(sandbox: Sandbox) -> None:
     SQSBackend.is_message_valid_based_on_retention_period = message_within_retention  # type: ignore[method-assign]
     ChangeSet.apply = cfn.apply_change_set  # type: ignore[method-assign]
     LambdaFunction._get_layers_data = layers_as_given  # type: ignore[method-assign]
+    Table.create_from_cloudformation_json = classmethod(cfn.create_table_from_template)  # type: ignore[method-assign,assignment]
     Stack.stack_parameters = property(cfn.previous_parameters)  # type: ignore[method-assign,assignment]
     for name in ("describe_change_set", "delete_change_set", "execute_change_set"):
         setattr(CloudFormationResponse, name, getattr(cfn, name))
@@ -223,6 +226,7 @@ def uninstall() -> None:
     SQSBackend.is_message_valid_based_on_retention_period = _ORIGINALS["retention"]  # type: ignore[method-assign]
     ChangeSet.apply = _ORIGINALS["apply"]  # type: ignore[method-assign]
     LambdaFunction._get_layers_data = _ORIGINALS["layers"]  # type: ignore[method-assign]
+    Table.create_from_cloudformation_json = _ORIGINALS["create_table"]  # type: ignore[method-assign]
     Stack.stack_parameters = cfn.MOTO_STACK_PARAMETERS  # type: ignore[method-assign]
     for name in ("describe_change_set", "delete_change_set", "execute_change_set"):
         setattr(CloudFormationResponse, name, _ORIGINALS[name])

@@ -35,6 +35,7 @@ from .invocations import Invocations
 from .listener import Front, Listener
 from .runtime import LambdaRuntime
 from .streams import MotoStreamReader
+from .ttl import DEFAULT_INTERVAL_S, SandboxClock, TtlSweeper, parse_duration
 
 LOG = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 0.5
@@ -45,7 +46,7 @@ API_THREADS = 64
 
 class Sandbox:
     def __init__(self, state_dir: Path, host: str = "127.0.0.1", port: int = 4566, region: str = "us-east-1",
-                 limits: Limits | None = None):
+                 limits: Limits | None = None, ttl_interval_s: float = DEFAULT_INTERVAL_S):
         self.state_dir, self.host, self.port, self.region = Path(state_dir).resolve(), host, port, region
         self.account = DEFAULT_ACCOUNT_ID
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -55,6 +56,8 @@ class Sandbox:
         self.runtime = LambdaRuntime(self.state_dir, "", region, self._write_logs, self.chaos,
                                      max_workers=self.capacity.limits.max_workers)
         self.invocations = Invocations(self.runtime, self.capacity)
+        self.clock = SandboxClock()
+        self.ttl = TtlSweeper(self.account, region, self.clock, ttl_interval_s)
         self._listeners: list[Listener] = []
         self.internal_port = 0
         self._stop = threading.Event()
@@ -88,9 +91,11 @@ class Sandbox:
         self.port, self.internal_port = self._listeners[0].port, self._listeners[1].port
         self.runtime.endpoint_url = self.internal_endpoint
         threading.Thread(target=self._supervise, name="mappings", daemon=True).start()
+        threading.Thread(target=self.ttl.run, args=(self._stop,), name="ttl", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
+        self.ttl.wake.set()
         with self._pollers_lock:
             for _, _, stop, threads in self._pollers.values():
                 stop.set()
@@ -127,6 +132,14 @@ class Sandbox:
                     if changes:
                         raise ValueError(f"unknown capacity settings: {sorted(changes)}")
                 return 200, self.capacity.snapshot()
+            if path == "clock":
+                if changes is not None:
+                    self.clock.reset() if changes.pop("reset", False) else None
+                    self.clock.advance(parse_duration(str(changes.pop("advance", "0"))))
+                    if changes:
+                        raise ValueError(f"unknown clock settings: {sorted(changes)}")
+                    self.ttl.wake.set()  # sweep now, not at the next interval
+                return 200, {**self.clock.to_dict(), "ttl_interval_s": self.ttl.interval_s, "ttl_deleted": self.ttl.deleted}
             if path == "workers":
                 return 200, {"pids": self.runtime.worker_pids(args.get("function"))}
             if path == "mappings":

@@ -49,11 +49,15 @@ class CompactStreamRecord:
         return record
 
 
-def compact_new_records(items: list[Any]) -> None:
-    """Replace the shard's not-yet-compacted records (the newest ones) in place."""
+def compact_new_records(items: list[Any], user_identity: dict[str, str] | None = None) -> None:
+    """Replace the shard's not-yet-compacted records (the newest ones) in place;
+    ``user_identity`` (the TTL process's) goes on each, as the Streams API shows it."""
     index = len(items) - 1
     while index >= 0 and not isinstance(items[index], CompactStreamRecord):
-        items[index] = CompactStreamRecord(items[index].to_json())
+        record = items[index].to_json()
+        if user_identity:
+            record["userIdentity"] = user_identity
+        items[index] = CompactStreamRecord(record)
         index -= 1
 
 
@@ -62,13 +66,17 @@ def to_event_record(record: dict[str, Any]) -> dict[str, Any]:
     created = data.get("ApproximateCreationDateTime")
     if isinstance(created, datetime):
         data["ApproximateCreationDateTime"] = round(epoch_seconds(created), 3)
-    return {
+    event = {
         "eventID": record["eventID"],
         "eventName": record["eventName"],
         "eventVersion": "1.1",  # what Lambda delivers today (moto's GetRecords says 1.0)
         "eventSource": "aws:dynamodb",
         "dynamodb": _plain(data),
     }
+    identity = record.get("userIdentity")
+    if identity:  # Lambda's event spells the Streams API's Type / PrincipalId in camel case
+        event["userIdentity"] = {"type": identity.get("Type"), "principalId": identity.get("PrincipalId")}
+    return event
 
 
 class MotoStreamReader:

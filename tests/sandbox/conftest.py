@@ -34,7 +34,8 @@ def handler(event, context):
     keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in records]
     modes = [r["dynamodb"].get("NewImage", {}).get("mode", {}).get("S", "ok") for r in records]
     print(json.dumps({"batch": keys}))
-    sqs.send_message(QueueUrl=os.environ["PROBE_URL"], MessageBody=json.dumps({"keys": keys, "seqs": seqs, "names": [r["eventName"] for r in records]}))
+    sqs.send_message(QueueUrl=os.environ["PROBE_URL"], MessageBody=json.dumps({"keys": keys, "seqs": seqs, "names": [r["eventName"] for r in records],
+                                                                              "identities": [r.get("userIdentity") for r in records]}))
     if "raise" in modes:
         raise ValueError("poison record in batch")
     if "sleep" in modes:
