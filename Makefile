@@ -76,10 +76,13 @@ AWS_CHECK := $(PY) -m orders_lib.deploy.credentials
 # The same `orders` commands as on the sandbox, pointed at AWS and the stage's stack.
 ON_AWS := $(BIN)/orders --target aws $(if $(STAGE),--stack techtest-orders-$(STAGE))
 
-.PHONY: synth deploy destroy invoke-create logs-create logs-process check-dlq test-cdk lint-template
+.PHONY: synth bootstrap deploy destroy invoke-create logs-create logs-process check-dlq test-cdk lint-template
 
 synth: setup ## synthesize the stack into cdk.out (cdk-nag on), print its resources
 	$(PY) -m orders_lib.deploy.synth $(if $(STAGE),--stage $(STAGE)) $(if $(REMOVAL),--removal $(REMOVAL))
+
+bootstrap: setup ## cdk bootstrap the account and region of your credentials (once; the sandbox comes bootstrapped)
+	@$(AWS_CHECK) && $(CDK) bootstrap $(CDK_CONTEXT)
 
 deploy: setup ## deploy the stack to AWS with your credentials (STAGE=dev for a separate stack)
 	@$(AWS_CHECK) && $(CDK) deploy $(CDK_CONTEXT) --require-approval $(CDK_APPROVAL) --outputs-file ../cdk.out/outputs$(if $(STAGE),-$(STAGE)).json

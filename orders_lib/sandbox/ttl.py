@@ -35,11 +35,13 @@ _deleting = threading.local()
 
 
 def parse_duration(text: str) -> float:
-    """``7d``, ``12h``, ``30m``, ``90s``, ``1w`` or plain seconds, possibly negative."""
-    match = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*([smhdw]?)\s*", text or "")
-    if not match:
-        raise ValueError(f"not a duration: {text!r} (examples: 7d, 12h, 30m, 90s)")
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    """``7d``, ``7d1h``, ``12h``, ``30m``, ``90s``, ``1w`` or plain seconds; a leading ``-`` goes back."""
+    compact = (text or "").replace(" ", "")
+    sign, body = (-1, compact[1:]) if compact.startswith("-") else (1, compact)
+    parts = re.findall(r"(\d+(?:\.\d+)?)([smhdw]?)", body)
+    if not body or "".join(number + unit for number, unit in parts) != body or (len(parts) > 1 and not all(u for _, u in parts)):
+        raise ValueError(f"not a duration: {text!r} (examples: 7d, 7d1h, 12h, 30m, 90s)")
+    return sign * sum(float(number) * _UNITS[unit or "s"] for number, unit in parts)
 
 
 class SandboxClock:

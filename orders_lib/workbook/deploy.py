@@ -47,17 +47,31 @@ def ensure_sandbox(bench: Workbench) -> str:
         return f"sandbox started at {state.endpoint}"
 
 
-def deploy(bench: Workbench, assembly: Assembly) -> dict[str, str]:
-    """Sandbox: CloudFormation through boto3. AWS: the CDK command line, as `make deploy` does."""
-    if bench.settings.is_sandbox:
+def deploy(bench: Workbench, assembly: Assembly, *, via_cdk_cli: bool = False) -> dict[str, str]:
+    """Sandbox: CloudFormation through boto3, or with ``via_cdk_cli`` the CDK command line
+    pointed at the sandbox (``AWS_ENDPOINT_URL``), as on AWS. AWS: `make deploy`."""
+    if bench.settings.is_sandbox and not via_cdk_cli:
         outputs = deploy_stack(bench.client("cloudformation"), bench.client("s3"), assembly, SANDBOX_ACCOUNT, bench.settings.region)
     else:
         stage = assembly.stack_name.removeprefix("techtest-orders").lstrip("-")
-        command = ["make", "deploy", "CDK_APPROVAL=never"] + ([f"STAGE={stage}"] if stage else [])
-        subprocess.run(command, cwd=ROOT, check=True, env={**os.environ})
+        env = {**os.environ, **(sandbox_environment(bench) if bench.settings.is_sandbox else {})}
+        # A sandbox started without the stack is a fresh account: bootstrap it first, as
+        # anyone would once per account (on AWS that stays a deliberate, separate step).
+        targets = (["bootstrap"] if bench.settings.is_sandbox else []) + ["deploy"]
+        for target in targets:
+            command = ["make", "--no-print-directory", target, "CDK_APPROVAL=never"] + ([f"STAGE={stage}"] if stage else [])
+            done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"`{' '.join(command)}` failed:\n{(done.stdout + done.stderr)[-3000:]}")
         outputs = {}
     bench.refresh()
     return outputs or dict(bench.outputs.values)
+
+
+def sandbox_environment(bench: Workbench) -> dict[str, str]:
+    """What a shell user exports to point the AWS CLI, boto3 and the CDK CLI at the sandbox."""
+    return {"AWS_ENDPOINT_URL": bench.settings.endpoint_url or "", "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": bench.settings.region, "AWS_DEFAULT_REGION": bench.settings.region}
 
 
 def outputs_frame(bench: Workbench) -> pd.DataFrame:
@@ -76,6 +90,7 @@ def smoke_check(bench: Workbench, timeout_s: float = 30.0) -> dict[str, Any]:
     item = bench.repository.get_item(order_id) or {}
     return {
         "created": True,
+        "orderId": order_id,
         "status": item.get("status"),
         "notified": bool(item.get("notifiedAt")),
         "passed": tally["pending"] == 0,

@@ -70,3 +70,23 @@ def test_dlq_notebook_explains_and_redrives(executed, sandbox):
     assert summary["dlq_messages"] == 3  # the poison records stay; the redriven order left the DLQ
     assert summary["processed"] == summary["notified"]
 
+
+
+def test_deploy_notebook_expires_the_smoke_order_with_the_ttl_process(executed):
+    text = text_of(executed[1]["01_deploy"].output)
+    assert "'ttl': 'ENABLED on expiresAt', 'point_in_time_recovery': 'ENABLED', 'encryption': 'ENABLED KMS'" in text
+    assert "'days_after_creation': 7.0" in text
+    assert "'still_in_table': False, 'stream': 'REMOVE', 'deleted_by': {'type': 'Service', 'principalId': 'dynamodb.amazonaws.com'}" in text
+
+
+def test_deploy_notebook_deploys_to_the_sandbox_through_the_cdk_cli(start_sandbox, tmp_path):
+    """`sandbox_via_cdk_cli = True`: the CDK command line against the sandbox, a stage beside nothing else."""
+    sandbox = start_sandbox("notebook-cdk-cli", deploy=False)
+    run = run_notebook("01_deploy", tmp_path, {"endpoint": sandbox.endpoint, "report_dir": str(tmp_path),
+                                               "stack": "techtest-orders-nbcli", "sandbox_via_cdk_cli": True}, html=False)
+    text = text_of(run.output)
+    assert "techtest-create-order-nbcli" in text and "'passed': True" in text
+    stacks = Workbench.connect("sandbox", endpoint=sandbox.endpoint).client("cloudformation").describe_stacks()["Stacks"]
+    deployed = {s["StackName"]: s for s in stacks}
+    assert {"CDKToolkit", "techtest-orders-nbcli"} <= set(deployed)
+    assert any(p["ParameterKey"] == "BootstrapVersion" for p in deployed["techtest-orders-nbcli"]["Parameters"]), "deployed by the CDK CLI"

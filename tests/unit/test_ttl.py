@@ -14,12 +14,12 @@ from orders_lib.sandbox import moto_cloudformation
 from orders_lib.sandbox.ttl import FIVE_YEARS_S, SandboxClock, as_ttl_process, expiry_of, is_expired, parse_duration, user_identity
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("7d", 604800), ("12h", 43200), ("30m", 1800), ("90s", 90), ("90", 90), ("1w", 604800), ("-1d", -86400), ("1.5h", 5400)])
+@pytest.mark.parametrize(("text", "seconds"), [("7d", 604800), ("12h", 43200), ("30m", 1800), ("90s", 90), ("90", 90), ("1w", 604800), ("-1d", -86400), ("1.5h", 5400), ("7d1h", 608400), ("1h30m", 5400)])
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "soon", "7 days", "d7"])
+@pytest.mark.parametrize("text", ["", "soon", "7 days", "d7", "7d1", "-", "1h-2m"])
 def test_bad_durations_say_what_is_expected(text):
     with pytest.raises(ValueError, match="examples: 7d"):
         parse_duration(text)
