@@ -122,3 +122,25 @@ def test_use_previous_value_resolves_an_ssm_parameter_again(change_sets):
         cfn.execute_change_set(StackName="ssm-stack", ChangeSetName="cs")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="ssm-stack")["Stacks"][0]["Outputs"]}
     assert outputs == {"Version": "33", "Label": "v2"}
+
+
+def test_a_function_may_use_a_public_layer_of_another_account(monkeypatch):
+    """The stack's functions use AWS's public Powertools layer; moto knew no such layer
+    and failed every update of a function that names it."""
+    import io
+    import zipfile
+
+    from moto.awslambda.models import LambdaFunction
+
+    monkeypatch.setattr(LambdaFunction, "_get_layers_data", moto_hooks.layers_as_given)
+    public = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return event\n")
+    with mock_aws():
+        role = boto3.client("iam", region_name="us-east-1").create_role(
+            RoleName="fn", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')["Role"]["Arn"]
+        lam = boto3.client("lambda", region_name="us-east-1")
+        lam.create_function(FunctionName="fn", Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": code.getvalue()})
+        lam.update_function_configuration(FunctionName="fn", Layers=[public])
+        assert [layer["Arn"] for layer in lam.get_function_configuration(FunctionName="fn")["Layers"]] == [public]
