@@ -1,6 +1,7 @@
 """IAM for the sandbox: the pure core that decides whether a function's execution role may make
 an AWS call, as AWS decides it (action mapping, policy parsing and matching, identity-policy
-evaluation, and each service's access-denied error shape). Nothing here imports the server.
+evaluation, each service's access-denied error shape, and which action on which resource an
+incoming HTTP request asks for). Nothing here imports the server, and nothing enforces yet.
 """
 
 from orders_lib.sandbox.iam.actions import (
@@ -12,6 +13,7 @@ from orders_lib.sandbox.iam.actions import (
 )
 from orders_lib.sandbox.iam.errors import denial
 from orders_lib.sandbox.iam.evaluate import Decision, MatchedStatement, error_message, evaluate
+from orders_lib.sandbox.iam.requests import AuthRequest, authorization_requests
 from orders_lib.sandbox.iam.policy import (
     Condition,
     Policy,
@@ -23,6 +25,8 @@ from orders_lib.sandbox.iam.policy import (
 )
 
 __all__ = [
+    "AuthRequest",
+    "authorization_requests",
     "Condition",
     "Decision",
     "MatchedStatement",
