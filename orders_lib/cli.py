@@ -11,8 +11,8 @@ import argparse
 import shutil
 import sys
 import time
-from datetime import UTC, datetime
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from typing import Any
 from .aws.clients import client, new_client
 from .aws.repository import OrderRepository
 from .domain import codec
+from .domain.clock import to_iso
 from .domain.validation import ValidationFailed, parse_body, validate_order_request
 from .settings import Settings
 
@@ -95,7 +96,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         if args.advance:
             changes["advance"] = args.advance
         clock = control.control(state.endpoint, "clock", changes or None)
-        print(f"sandbox clock (TTL only) {clock['offset_s'] / 86400:+.2f} days: {_iso(clock['now'])}; "
+        print(f"sandbox clock (TTL only) {clock['offset_s'] / 86400:+.2f} days: {to_iso(datetime.fromtimestamp(clock['now'], UTC))}; "
               f"TTL sweeps every {clock['ttl_interval_s']:g} s, {clock['ttl_deleted']} item(s) expired so far")
         return 0
     if args.action == "chaos":
@@ -117,10 +118,6 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         return 1
     print(f"Sandbox {state.status} (pid {state.pid}) on {state.endpoint}, stack {state.stack_name}")
     return 0
-
-
-def _iso(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- orders -----------------------------------------------------------------------------

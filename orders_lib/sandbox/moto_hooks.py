@@ -37,13 +37,13 @@ from urllib.parse import parse_qs, unquote
 
 import moto.backends
 from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
-from moto.core.common_models import BaseModel
-from moto.core.exceptions import JsonRESTError
-from moto.dynamodb.models.table import StreamShard, Table
-from moto.sns.exceptions import InternalError
 from moto.cloudformation.models import ChangeSet, Stack
 from moto.cloudformation.responses import CloudFormationResponse
+from moto.core.common_models import BaseModel
+from moto.core.exceptions import JsonRESTError
 from moto.core.utils import unix_time
+from moto.dynamodb.models.table import StreamShard, Table
+from moto.sns.exceptions import InternalError
 from moto.sns.models import SNSBackend
 from moto.sqs.models import Message, SQSBackend
 

@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from ..domain.clock import from_iso, to_iso
 from ..ops.reconcile import read_stream
 from ..sandbox import control
 from .bench import Workbench
@@ -32,14 +33,14 @@ def table_settings(bench: Workbench) -> dict[str, Any]:
     }
 
 
-def expiry_of(bench: Workbench, order_id: str) -> dict[str, Any] | None:
+def order_expiry(bench: Workbench, order_id: str) -> dict[str, Any] | None:
     """When an order expires, read from its ``expiresAt`` (epoch seconds)."""
     item = bench.repository.get_item(order_id)
     if not item:
         return None
     expires = int(item["expiresAt"])
-    created = datetime.fromisoformat(str(item["createdAt"]).replace("Z", "+00:00"))
-    return {"orderId": order_id, "status": item["status"], "expiresAt": _iso(expires),
+    created = from_iso(str(item["createdAt"]))
+    return {"orderId": order_id, "status": item["status"], "expiresAt": to_iso(datetime.fromtimestamp(expires, UTC)),
             "days_after_creation": round((expires - created.timestamp()) / 86400, 2)}
 
 
@@ -69,8 +70,6 @@ def ttl_removal(bench: Workbench, order_id: str) -> dict[str, Any] | None:
     return None
 
 
-def _iso(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def demonstrate(bench: Workbench, order_id: str) -> dict[str, Any]:
