@@ -112,7 +112,7 @@ lint-template: synth ## cfn-lint the synthesized template (errors fail; warnings
 ORDERS := $(BIN)/orders
 FUNCTION ?= process
 
-.PHONY: sandbox-start sandbox-stop sandbox-clean sandbox-status sandbox-create-order sandbox-load sandbox-view-orders \
+.PHONY: sandbox-start sandbox-stop sandbox-clean sandbox-status sandbox-iam sandbox-create-order sandbox-load sandbox-view-orders \
 	sandbox-watch-orders sandbox-watch-sns sandbox-dlq sandbox-logs test-sandbox test-integration
 
 sandbox-start: setup ## start the sandbox in the background and deploy the stack into it
@@ -126,6 +126,9 @@ sandbox-clean: setup ## stop the sandbox and remove its state folder (.sandbox/)
 
 sandbox-status: setup ## is the sandbox running, where
 	@$(ORDERS) sandbox status
+
+sandbox-iam: setup ## the functions' roles on the sandbox: calls allowed, refused, and the last refusals
+	@$(ORDERS) sandbox iam
 
 sandbox-create-order: setup ## create an order through CreateOrder (prompts; or ITEM=SKU:NAME:QTY:PRICE)
 	@$(ORDERS) create-order $(if $(ITEM),--item $(ITEM))

@@ -71,7 +71,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     state_dir = args.state_dir
     if args.action == "start":
         state, fresh = control.start(args.port, state_dir, deploy=not args.no_deploy, max_workers=args.max_workers,
-                                     max_queue=args.max_queue, ttl_interval_s=args.ttl_interval)
+                                     max_queue=args.max_queue, ttl_interval_s=args.ttl_interval, iam=args.iam)
         print(("Sandbox started" if fresh else "Sandbox already running") + f" (pid {state.pid}) on {state.endpoint}")
         for key in ("TableName", "TopicArn", "DlqUrl", "CreateOrderFunctionName", "ProcessOrderFunctionName"):
             if key in state.outputs:
@@ -99,6 +99,16 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         print(f"sandbox clock (TTL only) {clock['offset_s'] / 86400:+.2f} days: {to_iso(datetime.fromtimestamp(clock['now'], UTC))}; "
               f"TTL sweeps every {clock['ttl_interval_s']:g} s, {clock['ttl_deleted']} item(s) expired so far")
         return 0
+    if args.action == "iam":
+        state = control.running(state_dir)
+        if state is None:
+            print("No sandbox running: make sandbox-start", file=sys.stderr)
+            return 1
+        changes = {"reset": True} if args.reset else {}
+        if args.iam:
+            changes["mode"] = args.iam
+        print(_iam_report(control.control(state.endpoint, "iam", changes or None)))
+        return 0
     if args.action == "chaos":
         state = control.running(state_dir)
         if state is None:
@@ -118,6 +128,15 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         return 1
     print(f"Sandbox {state.status} (pid {state.pid}) on {state.endpoint}, stack {state.stack_name}")
     return 0
+
+
+def _iam_report(iam: dict[str, Any]) -> str:
+    lines = [f"IAM {iam['mode']}: {iam['checked']} call(s) allowed, {iam['refused']} refused, "
+             f"{iam['would_refuse']} would be refused (soft), {iam['uncertain']} not decidable exactly (allowed)"]
+    for refusal in iam["recent"][-10:]:
+        state = "refused" if refusal["enforced"] else "would refuse"
+        lines.append(f"  {to_iso(datetime.fromtimestamp(refusal['at'], UTC))} {state} {refusal['function']}: {refusal['message']}")
+    return "\n".join(lines)
 
 
 # -- orders -----------------------------------------------------------------------------
@@ -299,12 +318,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Sandbox on {state.endpoint}: running the notebooks (deploy, orders, latency, DLQ) ...", flush=True)
     try:
         summary = run_all(args.output, {"target": "sandbox", "endpoint": state.endpoint})
+        iam = control.control(state.endpoint, "iam")
     finally:
         if fresh and not args.keep:
             control.stop(args.state_dir)
     latency = summary.get("latency_ms", {})
     print(f"\nOrders {summary['orders']} | processed {summary['processed']} | notified {summary['notified']} | "
           f"DLQ messages {summary['dlq_messages']} | write->PROCESSED p50 {latency.get('p50')} ms, p99 {latency.get('p99')} ms")
+    print(f"IAM {iam['mode']}: the functions' roles allowed {iam['checked']} call(s), refused {iam['refused']}"
+          + "".join(f"\n  {r['message']}" for r in iam["recent"][-5:]))
     print(f"Notebook run times (s): {summary['notebooks']}")
     print(f"Reports: {args.output}/ (executed notebooks, HTML, charts, summary.json)")
     print("Sandbox left running: make sandbox-stop when done" if args.keep or not fresh else "Sandbox stopped (KEEP=1 leaves it running)")
@@ -343,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = command("validate", cmd_validate)
     validate.add_argument("file", nargs="?", default="-", help="request JSON file, or - for standard input")
     sandbox = command("sandbox", cmd_sandbox)
-    sandbox.add_argument("action", choices=("start", "stop", "clean", "status", "chaos", "clock"))
+    sandbox.add_argument("action", choices=("start", "stop", "clean", "status", "chaos", "clock", "iam"))
     sandbox.add_argument("--port", type=int, default=DEFAULT_PORT)
     sandbox.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     sandbox.add_argument("--no-deploy", action="store_true", help="start without deploying the stack")
@@ -352,9 +374,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--sns-failure-rate", type=float, help="chaos: share of SNS publishes that fail (0..1)")
     sandbox.add_argument("--delay", action="append", metavar="FUNCTION=MS", help="chaos: add latency to a function")
     sandbox.add_argument("--crash", action="append", metavar="FUNCTION=N", help="chaos: kill the next N invocations")
-    sandbox.add_argument("--reset", action="store_true", help="chaos: everything off; clock: back to the machine's time")
+    sandbox.add_argument("--reset", action="store_true", help="chaos: everything off; clock: back to the machine's time; iam: clear the counts")
     sandbox.add_argument("--advance", metavar="DURATION", help="clock: let time pass for TTL (7d, 12h, 30m, 90s)")
     sandbox.add_argument("--ttl-interval", type=float, metavar="S", help="start: seconds between TTL sweeps (default 10)")
+    sandbox.add_argument("--iam", choices=("enforce", "soft", "off"),
+                         help="start or iam: the functions' execution roles refuse (default), only log, or are ignored")
     create = command("create-order", cmd_create_order)
     create.add_argument("--file", help="request JSON file")
     create.add_argument("--customer-id", default="C-1001")

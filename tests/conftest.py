@@ -30,13 +30,20 @@ def start_sandbox(tmp_path_factory):
 
     started = []
 
-    def start(name: str, *, deploy: bool = True):
+    def start(name: str, *, deploy: bool = True, refusals_expected: bool = False):
+        """``refusals_expected``: the tests on this sandbox take permissions away on purpose.
+        Every other sandbox must end with no IAM refusal: the proof that the roles are enough."""
         state_dir = tmp_path_factory.mktemp(name)
-        state, _ = control.start(port=0, state_dir=state_dir, deploy=deploy, timeout_s=120)
-        started.append(state_dir)
+        state, _ = control.start(port=0, state_dir=state_dir, deploy=deploy, timeout_s=120, iam="enforce")
+        started.append((state_dir, state, refusals_expected))
         return state
 
     yield start
-    for state_dir in started:
+    refused = {}
+    for state_dir, state, refusals_expected in started:
+        iam = control.control(state.endpoint, "iam", None) if control.running(state_dir) else None
+        if iam and not refusals_expected and (iam["refused"] or iam["would_refuse"]):
+            refused[state_dir.name] = [r["message"] for r in iam["recent"]]
         control.stop(state_dir)
         assert control.running(state_dir) is None, f"sandbox in {state_dir} still running"
+    assert not refused, f"IAM refused calls that the roles should allow: {refused}"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -36,3 +37,22 @@ def wait_for(condition, timeout=15.0, interval=0.05, message="condition"):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+
+
+LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+def execution_role(aws: Aws, function: str, statements: list[dict[str, Any]], account: str = "123456789012") -> str:
+    """A role for a test function that allows what it needs and nothing else: ``statements``
+    plus its own log group, as a least-privilege role would. The sandbox enforces it."""
+    group = f"arn:aws:logs:us-east-1:{account}:log-group:/aws/lambda/{function}"
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": group},
+        {"Sid": "OwnLogStreams", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": f"{group}:*"},
+        *statements,
+    ]}
+    iam = aws("iam")
+    arn = iam.create_role(RoleName=function, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=function, PolicyName="least-privilege", PolicyDocument=json.dumps(policy))
+    return arn

@@ -5,7 +5,8 @@ the API calls one order needs, the pipeline's rate for the same work, latency
 from write to ``PROCESSED`` at a steady 50 orders/s, API calls per order counted
 with botocore event hooks in the ProcessOrder path, handler import time in a
 fresh interpreter against bare boto3, warm synth time, the sandbox's memory, and
-CreateOrder under 10, 50 and 200 concurrent clients (``load``).
+CreateOrder under 10, 50 and 200 concurrent clients (``load``), and what the
+functions' IAM checks cost (``iam``: the sandbox runs enforced throughout).
 Results go to ``reports/bench.json``; each target is printed OK or MISSED, with
 the reason when the design explains a miss.
 """
@@ -58,6 +59,8 @@ TARGETS = [
            "again instead of losing it (floor without it: 1.1)"),
     Target("sandbox_memory_mb.sandbox_rss", "sandbox RSS after 10,000 orders (MB)", 500, False,
            "moto keeps every item, stream record and log event in memory; see sandbox_memory_mb"),
+    Target("iam.refused", "IAM refusals of the stack's roles in the whole run", 0, False,
+           "a call the deployed roles do not allow: see GET /_sandbox/iam or the sandbox log"),
     Target("cold_start_ratio", "handler import / bare boto3 import", 1.5, False,
            "the handlers import Powertools and create their boto3 clients at import (warm reuse); against "
            "boto3 with the same clients see cold_start_ratio_vs_boto3_with_clients"),
@@ -321,6 +324,7 @@ def top_up(aws: Any, table: str, count: int) -> None:
 
 def run(orders: int, latency_orders: int, rate: float, api_orders: int, with_synth: bool, memory_orders: int = 10_000) -> dict[str, Any]:
     from ..sandbox import control
+    from .iam import check_cost
 
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
     results.update(cold_start())
@@ -341,6 +345,8 @@ def run(orders: int, latency_orders: int, rate: float, api_orders: int, with_syn
             results["load"] = load_section(state.endpoint, outputs, aws, results["emulator_orders_per_s"])
             so_far = 2 * orders + latency_orders + 100 + api_orders + sum(r["requests"] for r in results["load"]["clients"].values())
             top_up(aws, outputs["TableName"], max(0, memory_orders - so_far))
+            results["iam"] = {**check_cost(aws, outputs["ProcessOrderFunctionName"], outputs["TableName"]),
+                              **{k: v for k, v in control.control(state.endpoint, "iam").items() if k != "recent"}}
             workers = control.control(state.endpoint, "workers")["pids"]
             results["sandbox_memory_mb"] = {
                 "sandbox_rss": rss_mb(state.pid), "function_workers_rss": round(sum(rss_mb(p) for p in workers), 1),

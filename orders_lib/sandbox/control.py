@@ -78,7 +78,8 @@ def running(state_dir: Path = DEFAULT_STATE_DIR) -> SandboxState | None:
 
 
 def serve(port: int, state_dir: Path, *, deploy: bool = True, stop: threading.Event,
-          max_workers: int | None = None, max_queue: int | None = None, ttl_interval_s: float | None = None) -> int:
+          max_workers: int | None = None, max_queue: int | None = None, ttl_interval_s: float | None = None,
+          iam: str | None = None) -> int:
     """Run the sandbox until ``stop`` is set (the body of the background process)."""
     from .capacity import Limits
     from .server import Sandbox  # moto is heavy: only the server process imports it
@@ -86,7 +87,7 @@ def serve(port: int, state_dir: Path, *, deploy: bool = True, stop: threading.Ev
 
     interval = ttl_interval_s or float(os.environ.get("ORDERS_SANDBOX_TTL_INTERVAL") or DEFAULT_INTERVAL_S)
     sandbox = Sandbox(state_dir, port=port, limits=Limits.from_env(max_workers=max_workers, max_queue=max_queue),
-                      ttl_interval_s=interval)
+                      ttl_interval_s=interval, iam=iam or os.environ.get("ORDERS_SANDBOX_IAM") or "enforce")
     sandbox.start()
     state = SandboxState(os.getpid(), sandbox.port, sandbox.endpoint, "starting", {})
     state.write(state_dir)
@@ -111,14 +112,17 @@ def serve(port: int, state_dir: Path, *, deploy: bool = True, stop: threading.Ev
 
 
 def start(port: int = DEFAULT_PORT, state_dir: Path = DEFAULT_STATE_DIR, *, deploy: bool = True, timeout_s: float = START_TIMEOUT_S,
-          max_workers: int | None = None, max_queue: int | None = None, ttl_interval_s: float | None = None) -> tuple[SandboxState, bool]:
+          max_workers: int | None = None, max_queue: int | None = None, ttl_interval_s: float | None = None,
+          iam: str | None = None) -> tuple[SandboxState, bool]:
     """Start the background process; returns (state, started_now).
 
     ``max_workers`` (warm processes per function) and ``max_queue`` (synchronous
     invocations waiting per function) default to ``ORDERS_SANDBOX_MAX_WORKERS``
     and ``ORDERS_SANDBOX_MAX_QUEUE``, else to ``capacity.Limits``' defaults;
     ``ttl_interval_s`` (how often expired items are deleted) to
-    ``ORDERS_SANDBOX_TTL_INTERVAL``, else 10 s.
+    ``ORDERS_SANDBOX_TTL_INTERVAL``, else 10 s; ``iam`` (``enforce``, ``soft`` or
+    ``off``: how the functions' execution roles are applied) to ``ORDERS_SANDBOX_IAM``,
+    else ``enforce``.
     """
     existing = running(state_dir)
     if existing:
@@ -128,7 +132,7 @@ def start(port: int = DEFAULT_PORT, state_dir: Path = DEFAULT_STATE_DIR, *, depl
     command = [sys.executable, "-m", "orders_lib.sandbox", "serve", "--port", str(port), "--state-dir", str(state_dir)]
     if not deploy:
         command.append("--no-deploy")
-    for option, value in (("--max-workers", max_workers), ("--max-queue", max_queue), ("--ttl-interval", ttl_interval_s)):
+    for option, value in (("--max-workers", max_workers), ("--max-queue", max_queue), ("--ttl-interval", ttl_interval_s), ("--iam", iam)):
         if value is not None:
             command += [option, str(value)]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)

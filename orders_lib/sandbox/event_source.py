@@ -90,6 +90,11 @@ class InvokeResult:
     throttled: str | None = None  # the throttle reason: the function never ran
 
 
+class ReadRefused(Exception):
+    """The function's execution role may not read the stream (IAM): nothing is read, nothing is
+    lost, and the poller tries again at its next poll, as Lambda does once the role is fixed."""
+
+
 class StreamReader(Protocol):
     def shard_ids(self, stream_arn: str) -> list[str]: ...
     def iterator(self, stream_arn: str, shard_id: str, position: str) -> str: ...
@@ -116,6 +121,8 @@ class PollerStats:
     function_errors: int = 0
     on_failure_records: int = 0
     throttles: int = 0
+    read_refusals: int = 0  # polls the execution role was not allowed to make
+    destination_failures: int = 0  # on-failure records that could not be sent (lost, as on AWS)
     last_result: str = "No records processed"
 
 
@@ -159,6 +166,14 @@ class ShardPoller:
 
     # -- reading -----------------------------------------------------------------
     def _fill(self) -> bool:
+        try:
+            return self._read()
+        except ReadRefused as refused:
+            self.stats.read_refusals += 1
+            self.stats.last_result = f"PROBLEM: Lambda could not read the stream: {refused}"
+            return False
+
+    def _read(self) -> bool:
         if self._iterator is None:
             self._iterator = self._reader.iterator(self.config.stream_arn, self.shard_id, self.config.starting_position)
         if not self._iterator:
@@ -275,7 +290,12 @@ class ShardPoller:
         LOG.warning("mapping %s discards %d record(s): %s", self.config.uuid, len(records), condition)
         if not self.config.on_failure_arn:
             return
-        self._send_failure(self.config.on_failure_arn, self.on_failure_record(records, condition, result, attempts))
+        try:
+            self._send_failure(self.config.on_failure_arn, self.on_failure_record(records, condition, result, attempts))
+        except Exception as error:  # noqa: BLE001 - Lambda counts DestinationDeliveryFailures and moves on
+            self.stats.destination_failures += 1
+            LOG.error("mapping %s could not send the on-failure record to %s; %d record(s) lost: %s",
+                      self.config.uuid, self.config.on_failure_arn, len(records), error)
 
     def on_failure_record(self, records: list[dict[str, Any]], condition: str, result: InvokeResult | None, attempts: int) -> dict[str, Any]:
         arrivals = [r["dynamodb"].get("ApproximateCreationDateTime", self._clock()) for r in records]

@@ -42,6 +42,8 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ControlHandler = Callable[[str, str, str, bytes], tuple[int, Any]]
 # method, path, query string, headers -> a future slot for an invocation to gate, or None
 InvokeGate = Callable[[str, str, str, dict[str, str]], "Future[Ticket] | None"]
+# method, path, query string, headers, body -> a refusal to answer instead (status, headers, body), or None
+Authorizer = Callable[[str, str, str, dict[str, str], bytes], "tuple[int, list[tuple[str, str]], bytes] | None"]
 
 
 def _environ(scope: Scope, body: bytes) -> dict[str, Any]:
@@ -109,8 +111,9 @@ class Front:
     """The ASGI app: control API on the loop, gated invocations, everything else to moto in a pool."""
 
     def __init__(self, api: WsgiApp, *, threads: int, control: ControlHandler | None = None,
-                 gate: InvokeGate | None = None, release: Callable[[Ticket], None] | None = None, name: str = "api"):
-        self.api, self.control, self.gate, self.release = api, control, gate, release
+                 gate: InvokeGate | None = None, release: Callable[[Ticket], None] | None = None, name: str = "api",
+                 authorize: Authorizer | None = None):
+        self.api, self.control, self.gate, self.release, self.authorize = api, control, gate, release, authorize
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix=name)
         # Running invocations hold a thread for as long as the function runs; they
         # get their own pool so they never take one from plain API calls.
@@ -127,8 +130,14 @@ class Front:
             await _respond(send, status, [(b"content-type", b"application/json")], json.dumps(payload, default=str).encode())
             return
         slot = None
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if self.authorize:  # on the loop: a dictionary look-up for anyone but a function
+            refusal = self.authorize(method, path, query, headers, body)
+            if refusal is not None:
+                status, refusal_headers, refusal_body = refusal
+                await _respond(send, status, [(k.encode(), v.encode()) for k, v in refusal_headers], refusal_body)
+                return
         if self.gate:
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
             try:
                 slot = self.gate(method, path, query, headers)
             except Throttled as throttled:

@@ -23,6 +23,9 @@
   uses the project's installed packages instead of layers (see the README).
 * CloudFormation change sets (how the CDK CLI deploys) behave as AWS documents
   them: see ``moto_cloudformation``.
+* ``Fn::GetAtt LogGroup.Arn`` is the group's ARN with ``:*`` after it on AWS (the form IAM
+  policies use for its streams); moto gave it without, so a role granting ``logs:PutLogEvents``
+  on it covered no stream once IAM was enforced. ``log_group_attribute`` adds it.
 * moto's server lists its own package folder on every request, under a lock,
   to route it (``list_of_moto_modules``); the list is fixed, so it is cached.
 """
@@ -43,6 +46,7 @@ from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
 from moto.core.utils import unix_time
 from moto.dynamodb.models.table import StreamShard, Table
+from moto.logs.models import LogGroup
 from moto.sns.exceptions import InternalError
 from moto.sns.models import SNSBackend
 from moto.sqs.models import Message, SQSBackend
@@ -118,6 +122,13 @@ def layers_as_given(self: LambdaFunction, arns: list[str]) -> list[dict[str, Any
     return layers
 
 
+def log_group_attribute(self: LogGroup, attribute_name: str) -> str:
+    """CloudFormation's ``Arn`` of a log group, ending in ``:*`` as AWS documents it."""
+    if attribute_name == "Arn":
+        return f"{self.arn}:*"
+    return _ORIGINALS["log_group_attribute"](self, attribute_name)
+
+
 def install(sandbox: Sandbox) -> None:
     if _ORIGINALS:
         raise RuntimeError("moto hooks are already installed in this process")
@@ -136,6 +147,7 @@ def install(sandbox: Sandbox) -> None:
         describe_change_set=CloudFormationResponse.describe_change_set,
         delete_change_set=CloudFormationResponse.delete_change_set,
         execute_change_set=CloudFormationResponse.execute_change_set,
+        log_group_attribute=LogGroup.get_cfn_attribute,
     )
     modules = tuple(_ORIGINALS["modules"]())
 
@@ -205,6 +217,7 @@ def install(sandbox: Sandbox) -> None:
     ChangeSet.apply = cfn.apply_change_set  # type: ignore[method-assign]
     LambdaFunction._get_layers_data = layers_as_given  # type: ignore[method-assign]
     Table.create_from_cloudformation_json = classmethod(cfn.create_table_from_template)  # type: ignore[method-assign,assignment]
+    LogGroup.get_cfn_attribute = log_group_attribute  # type: ignore[method-assign]
     Stack.stack_parameters = property(cfn.previous_parameters)  # type: ignore[method-assign,assignment]
     for name in ("describe_change_set", "delete_change_set", "execute_change_set"):
         setattr(CloudFormationResponse, name, getattr(cfn, name))
@@ -227,6 +240,7 @@ def uninstall() -> None:
     ChangeSet.apply = _ORIGINALS["apply"]  # type: ignore[method-assign]
     LambdaFunction._get_layers_data = _ORIGINALS["layers"]  # type: ignore[method-assign]
     Table.create_from_cloudformation_json = _ORIGINALS["create_table"]  # type: ignore[method-assign]
+    LogGroup.get_cfn_attribute = _ORIGINALS["log_group_attribute"]  # type: ignore[method-assign]
     Stack.stack_parameters = cfn.MOTO_STACK_PARAMETERS  # type: ignore[method-assign]
     for name in ("describe_change_set", "delete_change_set", "execute_change_set"):
         setattr(CloudFormationResponse, name, _ORIGINALS[name])

@@ -36,7 +36,9 @@ LOG = logging.getLogger(__name__)
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 STARTUP_TIMEOUT_S = 30.0
 
-LogSink = Callable[[str, str, list[tuple[int, str]]], None]  # group, stream, [(epoch ms, message)]
+LogSink = Callable[[str, str, str, list[tuple[int, str]]], None]  # function, group, stream, [(epoch ms, message)]
+# function name -> the credentials its environment gets (AWS_ACCESS_KEY_ID, ...)
+Credentials = Callable[[str], dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ class _Worker:
 
 class LambdaRuntime:
     def __init__(self, state_dir: Path, endpoint_url: str, region: str, log_sink: LogSink, chaos: Chaos | None = None,
-                 max_workers: int = 4):
+                 max_workers: int = 4, credentials: Credentials | None = None):
         state_dir = Path(state_dir).resolve()
         self.code_root = state_dir / "functions"
         self.log_dir = state_dir / "worker-logs"
@@ -150,6 +152,7 @@ class LambdaRuntime:
         self.log_sink = log_sink
         self.chaos = chaos or Chaos()
         self.max_workers = max_workers
+        self.credentials = credentials
         self._idle: dict[tuple[str, str], list[_Worker]] = {}
         self._count: dict[tuple[str, str], int] = {}
         self._live: set[_Worker] = set()
@@ -189,6 +192,8 @@ class LambdaRuntime:
             "AWS_ENDPOINT_URL": self.endpoint_url,
             "SANDBOX_FUNCTION_ARN": spec.arn,
         }
+        if self.credentials:  # the function's own identity, as Lambda gives it its role's session
+            env.update(self.credentials(spec.name))
         env.update(spec.environment)
         return env
 
@@ -289,7 +294,7 @@ class LambdaRuntime:
         lines += [line for line in text.splitlines() if line.strip()]
         lines += [f"END RequestId: {request_id}", report]
         try:
-            self.log_sink(f"/aws/lambda/{spec.name}", stream, [(now, line) for line in lines])
+            self.log_sink(spec.name, f"/aws/lambda/{spec.name}", stream, [(now, line) for line in lines])
         except Exception:  # noqa: BLE001 - losing a log line must not fail an invocation
             LOG.exception("could not write logs for %s", spec.name)
 

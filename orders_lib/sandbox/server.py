@@ -13,6 +13,7 @@ sandbox start`` runs that in the background (see ``control``).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+import boto3
 from moto.awslambda.models import lambda_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.logs.models import logs_backends
@@ -31,6 +33,9 @@ from . import moto_hooks
 from .capacity import Capacity, Limits, Throttled
 from .chaos import Chaos
 from .event_source import InvokeResult, MappingConfig, ShardPoller
+from .iam.enforce import Guard, Mode
+from .iam.moto_roles import role_source
+from .iam.stream_reads import AuthorizedReader
 from .invocations import Invocations
 from .listener import Front, Listener
 from .runtime import LambdaRuntime
@@ -46,15 +51,17 @@ API_THREADS = 64
 
 class Sandbox:
     def __init__(self, state_dir: Path, host: str = "127.0.0.1", port: int = 4566, region: str = "us-east-1",
-                 limits: Limits | None = None, ttl_interval_s: float = DEFAULT_INTERVAL_S):
+                 limits: Limits | None = None, ttl_interval_s: float = DEFAULT_INTERVAL_S, iam: Mode | str = Mode.ENFORCE):
         self.state_dir, self.host, self.port, self.region = Path(state_dir).resolve(), host, port, region
         self.account = DEFAULT_ACCOUNT_ID
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.chaos = Chaos()
         self.status: dict[str, Any] = {"status": "starting"}
         self.capacity = Capacity(limits)
+        self.guard = Guard(self.account, region, role_source(self.account, region), iam)
         self.runtime = LambdaRuntime(self.state_dir, "", region, self._write_logs, self.chaos,
-                                     max_workers=self.capacity.limits.max_workers)
+                                     max_workers=self.capacity.limits.max_workers,
+                                     credentials=self.guard.identities.credentials)
         self.invocations = Invocations(self.runtime, self.capacity)
         self.clock = SandboxClock()
         self.ttl = TtlSweeper(self.account, region, self.clock, ttl_interval_s)
@@ -63,6 +70,7 @@ class Sandbox:
         self._stop = threading.Event()
         self._pollers: dict[str, tuple[MappingConfig, list[ShardPoller], threading.Event, list[threading.Thread]]] = {}
         self._pollers_lock = threading.Lock()
+        self._function_clients: dict[tuple[str, str], Any] = {}
 
     @property
     def endpoint(self) -> str:
@@ -83,8 +91,9 @@ class Sandbox:
         moto_hooks.install(self)
         backend_app = DomainDispatcherApplication(create_backend_app)
         public = Front(backend_app, threads=API_THREADS, control=self._control, gate=self._gate_invoke,
-                       release=self.capacity.release, name="api")
-        internal = Front(backend_app, threads=API_THREADS, gate=self._gate_invoke, release=self.capacity.release, name="fn-api")
+                       release=self.capacity.release, name="api", authorize=self.guard.check_http)
+        internal = Front(backend_app, threads=API_THREADS, gate=self._gate_invoke, release=self.capacity.release,
+                         name="fn-api", authorize=self.guard.check_http)
         self._listeners = [Listener(public, self.host, self.port, "http"), Listener(internal, self.host, 0, "http-functions")]
         for listener in self._listeners:
             listener.start()
@@ -140,6 +149,15 @@ class Sandbox:
                         raise ValueError(f"unknown clock settings: {sorted(changes)}")
                     self.ttl.wake.set()  # sweep now, not at the next interval
                 return 200, {**self.clock.to_dict(), "ttl_interval_s": self.ttl.interval_s, "ttl_deleted": self.ttl.deleted}
+            if path == "iam":
+                if changes is not None:
+                    self.guard.reset() if changes.pop("reset", False) else None
+                    self.guard.set_mode(changes.pop("mode", self.guard.mode))
+                    if changes:
+                        raise ValueError(f"unknown IAM settings: {sorted(changes)}")
+                if "function" in args:  # to try a call as the function makes it (tests, troubleshooting)
+                    return 200, {**self.guard.snapshot(), "credentials": self.guard.identities.credentials(args["function"])}
+                return 200, self.guard.snapshot()
             if path == "workers":
                 return 200, {"pids": self.runtime.worker_pids(args.get("function"))}
             if path == "mappings":
@@ -156,11 +174,23 @@ class Sandbox:
         return self.capacity.request(function.function_name, "sync", moto_hooks.function_reserved(function))
 
     # -- logs ----------------------------------------------------------------------------
-    def _write_logs(self, group: str, stream: str, events: list[tuple[int, str]]) -> None:
+    def _write_logs(self, function: str, group: str, stream: str, events: list[tuple[int, str]]) -> None:
+        """The runtime's log writes, under the function's role: without ``logs:CreateLogGroup`` (for a
+        group that does not exist yet), ``logs:CreateLogStream`` or ``logs:PutLogEvents`` the lines
+        are lost without a word to the function, as on AWS (the refusal is in the sandbox's log)."""
         logs = logs_backends[self.account][self.region]
-        logs.ensure_log_group(group)
+        group_arn = f"arn:aws:logs:{self.region}:{self.account}:log-group:{group}"
+        stream_arn = f"{group_arn}:log-stream:{stream}"
+        if group not in logs.groups:
+            if self.guard.refuses(function, "logs:CreateLogGroup", group_arn):
+                return
+            logs.ensure_log_group(group)
         if stream not in logs.groups[group].streams:
+            if self.guard.refuses(function, "logs:CreateLogStream", stream_arn):
+                return
             logs.create_log_stream(group, stream)
+        if self.guard.refuses(function, "logs:PutLogEvents", stream_arn):
+            return
         logs.put_log_events(group, stream, [{"timestamp": ts, "message": message} for ts, message in events])
 
     # -- event source mappings ----------------------------------------------------------
@@ -185,13 +215,27 @@ class Sandbox:
             payload = None
         return InvokeResult(result.request_id, payload, result.function_error)
 
-    def _send_failure(self, destination_arn: str, record: dict[str, Any]) -> None:
-        service, name = destination_arn.split(":")[2], destination_arn.split(":")[5]
+    def _function_client(self, function: str, service: str) -> Any:
+        """A client signed with ``function``'s credentials, so the call runs under its role."""
+        key = (function, service)
+        if key not in self._function_clients:
+            credentials = self.guard.identities.credentials(function)
+            self._function_clients[key] = boto3.session.Session().client(
+                service, region_name=self.region, endpoint_url=f"http://{self.host}:{self.internal_port}",
+                aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"], aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+                aws_session_token=credentials["AWS_SESSION_TOKEN"],
+            )
+        return self._function_clients[key]
+
+    def _send_failure(self, function_arn: str, destination_arn: str, record: dict[str, Any]) -> None:
+        """The on-failure record, sent as Lambda sends it: with the function's execution role."""
+        service, account, name = destination_arn.split(":")[2], destination_arn.split(":")[4], destination_arn.split(":")[5]
+        function = function_arn.split(":")[6]
         if service == "sqs":
-            url = self.client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
-            self.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps(record))
+            url = f"http://{self.host}:{self.internal_port}/{account}/{name}"
+            self._function_client(function, "sqs").send_message(QueueUrl=url, MessageBody=json.dumps(record))
         elif service == "sns":
-            self.client("sns").publish(TopicArn=destination_arn, Message=json.dumps(record))
+            self._function_client(function, "sns").publish(TopicArn=destination_arn, Message=json.dumps(record))
         else:
             LOG.error("on-failure destination %s is not SQS or SNS; record dropped", destination_arn)
 
@@ -219,10 +263,12 @@ class Sandbox:
                     self._pollers[uuid_] = self._start_pollers(config)
 
     def _start_pollers(self, config: MappingConfig) -> tuple[MappingConfig, list[ShardPoller], threading.Event, list[threading.Thread]]:
-        reader = MotoStreamReader(self.account, self.region)
+        function = config.function_arn.split(":")[6]
+        reader = AuthorizedReader(MotoStreamReader(self.account, self.region), self.guard, function)
         stop = threading.Event()
+        send_failure = functools.partial(self._send_failure, config.function_arn)
         pollers = [
-            ShardPoller(config, shard, reader, self._invoke, self._send_failure, region=self.region)
+            ShardPoller(config, shard, reader, self._invoke, send_failure, region=self.region)
             for shard in reader.shard_ids(config.stream_arn)
         ]
         threads = [threading.Thread(target=p.run, args=(stop,), name=f"esm-{config.uuid[:8]}", daemon=True) for p in pollers]
@@ -236,3 +282,4 @@ class Sandbox:
                 uuid_: {"function": config.function_arn, "shards": [dict(vars(p.stats), shard=p.shard_id, checkpoint=p.checkpoint, pending=p.pending) for p in pollers]}
                 for uuid_, (config, pollers, _, _) in self._pollers.items()
             }
+

@@ -7,7 +7,7 @@ import json
 import zipfile
 
 import pytest
-from sandbox_testing import Aws
+from sandbox_testing import Aws, execution_role
 
 
 @pytest.fixture(scope="session")
@@ -73,8 +73,14 @@ class Scenario:
         self.probe_url = sqs.create_queue(QueueName=f"{name}-probe")["QueueUrl"]
         self.dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=self.dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-        role = aws("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        probe_arn = sqs.get_queue_attributes(QueueUrl=self.probe_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        role = execution_role(aws, f"{name}-fn", [
+            {"Effect": "Allow", "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+             "Resource": self.stream_arn},
+            {"Effect": "Allow", "Action": "dynamodb:ListStreams", "Resource": "*"},
+            {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table["TableArn"]},  # the "echo" mode
+            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": [probe_arn, dlq_arn]},
+        ])
         self.function = aws("lambda").create_function(
             FunctionName=f"{name}-fn", Runtime="python3.12", Role=role, Handler="probe.handler",
             Code={"ZipFile": zip_source(PROBE_FUNCTION)}, Timeout=mapping.pop("timeout", 5),

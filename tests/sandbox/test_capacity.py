@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from sandbox_testing import Aws, wait_for
+from sandbox_testing import Aws, execution_role, wait_for
 
 from orders_lib.sandbox import control
 
@@ -37,10 +37,10 @@ def handler(event, context):
 def sleeper(aws):
     """A function that sleeps as long as it is asked to, and can report to a probe queue."""
     probe_url = aws("sqs").create_queue(QueueName="capacity-probe")["QueueUrl"]
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-    role = aws("iam").create_role(RoleName="capacity-sleeper", AssumeRolePolicyDocument=json.dumps(trust))
+    probe_arn = aws("sqs").get_queue_attributes(QueueUrl=probe_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    role = execution_role(aws, "capacity-sleeper", [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": probe_arn}])
     aws("lambda").create_function(
-        FunctionName="capacity-sleeper", Runtime="python3.12", Role=role["Role"]["Arn"], Handler="sleeper.handler",
+        FunctionName="capacity-sleeper", Runtime="python3.12", Role=role, Handler="sleeper.handler",
         Code={"ZipFile": zip_source(SLEEPER, "sleeper.py")}, Timeout=1, Environment={"Variables": {"PROBE_URL": probe_url}},
     )
     return {"name": "capacity-sleeper", "probe_url": probe_url}
@@ -124,8 +124,12 @@ def test_event_invocations_held_by_a_zero_reservation_run_once_it_is_lifted(aws,
 def test_reserved_concurrency_from_a_template_is_honoured(aws, bare_sandbox):
     template = {
         "Resources": {
-            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}}},
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {
+                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+                "Policies": [{"PolicyName": "logs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                     "Resource": "arn:aws:logs:*:*:log-group:/aws/lambda/capacity-reserved-one*"}]}}]}},
             "Reserved": {"Type": "AWS::Lambda::Function", "Properties": {
                 "FunctionName": "capacity-reserved-one", "Runtime": "python3.12", "Handler": "index.handler", "Timeout": 5,
                 "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "ReservedConcurrentExecutions": 1,

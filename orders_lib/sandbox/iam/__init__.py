@@ -1,7 +1,10 @@
-"""IAM for the sandbox: the pure core that decides whether a function's execution role may make
-an AWS call, as AWS decides it (action mapping, policy parsing and matching, identity-policy
-evaluation, each service's access-denied error shape, and which action on which resource an
-incoming HTTP request asks for). Nothing here imports the server, and nothing enforces yet.
+"""IAM for the sandbox, as AWS decides it for a function's execution role.
+
+The pure core: which action on which resource a request asks for (``requests``, ``actions``),
+policy parsing and IAM's wildcards (``policy``), identity-policy evaluation (``evaluate``) and each
+service's denial (``errors``). Enforcement: ``enforce.Guard`` (per-function credentials, the three
+modes, refusals recorded), ``moto_roles`` (roles and policies read live from the sandbox's IAM)
+and ``stream_reads`` (a mapping's reads under the function's role). The server wires them in.
 """
 
 from orders_lib.sandbox.iam.actions import (
