@@ -76,7 +76,7 @@ AWS_CHECK := $(PY) -m orders_lib.deploy.credentials
 # The same `orders` commands as on the sandbox, pointed at AWS and the stage's stack.
 ON_AWS := $(BIN)/orders --target aws $(if $(STAGE),--stack techtest-orders-$(STAGE))
 
-.PHONY: synth bootstrap deploy destroy invoke-create logs-create logs-process check-dlq test-cdk lint-template
+.PHONY: synth bootstrap deploy destroy invoke-create logs-create logs-process check-dlq alarms metrics test-cdk lint-template
 
 synth: setup ## synthesize the stack into cdk.out (cdk-nag on), print its resources
 	$(PY) -m orders_lib.deploy.synth $(if $(STAGE),--stage $(STAGE)) $(if $(REMOVAL),--removal $(REMOVAL))
@@ -102,6 +102,13 @@ logs-process: setup ## recent ProcessOrder log events on AWS
 check-dlq: setup ## count (and peek at) failed batches in the DLQ on AWS
 	@$(AWS_CHECK) && $(ON_AWS) dlq
 
+alarms: setup ## the stack's alarms on AWS, worst first, with state and reason (exit 1 if one is in ALARM)
+	@$(AWS_CHECK) && $(ON_AWS) alarms
+
+MINUTES ?= 30
+metrics: setup ## the dashboard's metrics on AWS, one row a minute (MINUTES=30)
+	@$(AWS_CHECK) && $(ON_AWS) metrics --minutes $(MINUTES)
+
 test-cdk: setup ## CDK assertion tests, cdk-nag, cfn-lint, workflow lint (~30 s)
 	$(PYTEST) tests/cdk -q
 
@@ -113,7 +120,7 @@ ORDERS := $(BIN)/orders
 FUNCTION ?= process
 
 .PHONY: sandbox-start sandbox-stop sandbox-clean sandbox-status sandbox-iam sandbox-create-order sandbox-load sandbox-view-orders \
-	sandbox-watch-orders sandbox-watch-sns sandbox-dlq sandbox-logs test-sandbox test-integration
+	sandbox-watch-orders sandbox-watch-sns sandbox-dlq sandbox-logs sandbox-alarms sandbox-metrics test-sandbox test-integration
 
 sandbox-start: setup ## start the sandbox in the background and deploy the stack into it
 	@$(ORDERS) sandbox start
@@ -153,6 +160,12 @@ sandbox-dlq: setup ## decoded DLQ records and the orders they cover (REDRIVE=1 s
 
 sandbox-logs: setup ## function logs (FUNCTION=process|create)
 	@$(ORDERS) logs $(FUNCTION)
+
+sandbox-alarms: setup ## the stack's alarms on the sandbox, worst first, with state and reason
+	@$(ORDERS) alarms
+
+sandbox-metrics: setup ## the dashboard's metrics on the sandbox, one row a minute (MINUTES=30)
+	@$(ORDERS) metrics --minutes $(MINUTES)
 
 test-sandbox: setup ## the sandbox's own behaviour and the pipeline end to end on it
 	$(PYTEST) tests/sandbox -q

@@ -22,7 +22,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 import nag
+from monitoring import OrderMonitoring, Watched
 from orders_lib.deploy.naming import ResourceNames
+from orders_lib.pipeline.metrics import NAMESPACE as METRICS_NAMESPACE
 
 # Powertools for AWS Lambda (Python) V3, public layer for Python 3.12 on arm64,
 # published by AWS in every commercial region under account 017000801446.
@@ -85,7 +87,7 @@ class OrderStack(Stack):
             name=names.create_function,
             handler="create_order.handler",
             timeout=Duration.seconds(30),
-            environment={"TABLE_NAME": self.table.table_name, "TTL_DAYS": str(TTL_DAYS)},
+            environment={"TABLE_NAME": self.table.table_name, "TTL_DAYS": str(TTL_DAYS), **self._metrics_environment()},
             role=self.create_role,
             log_group=self.create_log_group,
             code=code,
@@ -102,13 +104,17 @@ class OrderStack(Stack):
             name=names.process_function,
             handler="process_order.handler",
             timeout=Duration.seconds(60),
-            environment={"TABLE_NAME": self.table.table_name, "TOPIC_ARN": self.topic.topic_arn},
+            environment={"TABLE_NAME": self.table.table_name, "TOPIC_ARN": self.topic.topic_arn, **self._metrics_environment()},
             role=self.process_role,
             log_group=self.process_log_group,
             code=code,
             layer=powertools,
         )
         self.mapping = self._event_source_mapping()
+        self.monitoring = OrderMonitoring(
+            self, "Monitoring", names=names, key=self.key, removal=self.removal,
+            watched=Watched(self.create_function, self.process_function, self.dlq),
+        )
         self._outputs()
         self._acknowledge()
 
@@ -241,6 +247,10 @@ class OrderStack(Stack):
         for statement in statements:
             role.add_to_policy(statement)
 
+    def _metrics_environment(self) -> dict[str, str]:
+        """The pipeline's own metrics (Powertools, in the logs): one namespace, the stack as ``service``."""
+        return {"POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE, "POWERTOOLS_SERVICE_NAME": self.names.stack}
+
     def _function(
         self,
         construct_id: str,
@@ -321,6 +331,9 @@ class OrderStack(Stack):
             "KeyArn": self.key.key_arn,
             "KeyAlias": self.key_alias,
             "EventSourceMappingId": self.mapping.ref,
+            "AlarmsTopicArn": self.monitoring.topic.topic_arn,
+            "AlarmNames": ",".join(self.names.alarm(spec) for spec in self.monitoring.alarm_names),
+            "DashboardName": self.names.dashboard,
         }
         for output_id, value in values.items():
             CfnOutput(self, output_id, value=value)

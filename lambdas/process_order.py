@@ -13,14 +13,18 @@ from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from orders_lib.aws.clients import client
 from orders_lib.aws.notifier import SnsNotifier
 from orders_lib.aws.repository import OrderRepository
+from orders_lib.pipeline.metrics import pipeline_metrics, record_batch
 from orders_lib.pipeline.process import process_records
 
 logger = Logger(service="process-order")
+metrics = pipeline_metrics()
 repository = OrderRepository(client("dynamodb"), os.environ["TABLE_NAME"])
 notifier = SnsNotifier(client("sns"), os.environ["TOPIC_ARN"])
 
 
+@metrics.log_metrics  # one EMF line per invocation, in the log: no API call
 @logger.inject_lambda_context
 def handler(event, context):
     result = process_records(DynamoDBStreamEvent(event).records, repository, notifier, log=logger)
+    record_batch(metrics, result)
     return result.response()

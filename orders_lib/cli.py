@@ -8,6 +8,7 @@ outputs.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import time
@@ -289,6 +290,46 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alarms(args: argparse.Namespace) -> int:
+    """The stack's alarms, worst first, with their state and reason; exit 1 if any is in ALARM."""
+    from .ops.monitoring import alarm_rows
+    from .ops.orders import format_table
+
+    ctx = Context(args)
+    names = [name for name in ctx.outputs.values.get("AlarmNames", "").split(",") if name]
+    rows = alarm_rows(ctx.client("cloudwatch"), names or None)
+    if not rows:
+        print("No alarms: is the stack deployed with its monitoring (make deploy, make sandbox-start)?")
+        return 0
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    paint = {"ALARM": "\033[31m", "OK": "\033[32m", "INSUFFICIENT_DATA": "\033[33m"}
+    shown = [{**row, "state": f"{paint.get(row['state'], '')}{row['state']}\033[0m" if colour else row["state"],
+              "reason": row["reason"][:120]} for row in rows]
+    print(format_table(shown))
+    firing = [row["alarm"] for row in rows if row["state"] == "ALARM"]
+    print(f"\n{len(firing)} in ALARM: {', '.join(firing)}" if firing else f"\nall {len(rows)} alarms quiet")
+    return 1 if firing else 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    """The dashboard's metrics for the last --minutes, one row per --period."""
+    from .ops.monitoring import metric_rows, series_for
+    from .ops.orders import format_table
+
+    ctx = Context(args)
+    series = series_for(ctx.outputs, ctx.settings.stack_name)
+    if args.only:
+        series = [s for s in series if any(word in s.column for word in args.only)]
+    rows = metric_rows(ctx.client("cloudwatch"), series, minutes=args.minutes, period_s=args.period)
+    if not rows:
+        print(f"No datapoints in the last {args.minutes} minute(s).")
+        return 0
+    shown = [{"time": row["time"].strftime("%H:%M"), **{k: ("" if v is None else f"{v:g}") for k, v in row.items() if k != "time"}}
+             for row in rows]
+    print(format_table(shown))
+    return 0
+
+
 def cmd_logs(args: argparse.Namespace) -> int:
     """Recent log events of the CreateOrder or ProcessOrder function."""
     from .ops.logs import format_events, recent_events
@@ -315,7 +356,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .workbook.run import run_all
 
     state, fresh = control.start(args.port, args.state_dir, deploy=False)
-    print(f"Sandbox on {state.endpoint}: running the notebooks (deploy, orders, latency, DLQ) ...", flush=True)
+    print(f"Sandbox on {state.endpoint}: running the notebooks (deploy, orders, latency, DLQ, operations) ...", flush=True)
     try:
         summary = run_all(args.output, {"target": "sandbox", "endpoint": state.endpoint})
         iam = control.control(state.endpoint, "iam")
@@ -335,7 +376,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_lab(args: argparse.Namespace) -> int:
     """JupyterLab on the notebooks, bound to 127.0.0.1, with a printed token."""
-    import os
     import secrets
 
     from .workbook.lab import lab_command, write_overrides
@@ -415,6 +455,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=DEFAULT_PORT)
     demo.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     demo.add_argument("--keep", action="store_true", help="leave the sandbox running afterwards")
+    command("alarms", cmd_alarms)
+    metrics = command("metrics", cmd_metrics)
+    metrics.add_argument("--minutes", type=_positive, default=30, help="how far back (default 30)")
+    metrics.add_argument("--period", type=_positive, default=60, help="seconds per row, a multiple of 60 (default 60)")
+    metrics.add_argument("--only", nargs="+", metavar="WORD", help="only the columns naming one of these (create, dlq, p99, ...)")
     logs = command("logs", cmd_logs)
     logs.add_argument("function", choices=("create", "process"))
     logs.add_argument("--minutes", type=int, default=15)

@@ -52,6 +52,19 @@ class ResourceNames:
     def key_alias(self) -> str:
         return f"alias/{self._name('orders')}"
 
+    @property
+    def alarms_topic(self) -> str:
+        """Operations alerts: separate from the order notifications, which are customer events."""
+        return self._name("orders-alarms")
+
+    @property
+    def dashboard(self) -> str:
+        return self._name("orders")
+
+    def alarm(self, what: str) -> str:
+        """``techtest-orders-<what>`` (``-<stage>`` after it with a stage)."""
+        return self._name(f"orders-{what}")
+
     def log_group(self, function_name: str) -> str:
         return f"/aws/lambda/{function_name}"
 

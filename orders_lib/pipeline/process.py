@@ -50,6 +50,7 @@ class Notifier(Protocol):
 class BatchResult:
     processed: list[str] = field(default_factory=list)  # order ids moved to PROCESSED by this call
     notified: list[str] = field(default_factory=list)
+    publish_failed: list[str] = field(default_factory=list)  # order ids SNS did not accept
     ignored: list[str] = field(default_factory=list)  # sequence numbers of records that need no work
     failures: dict[str, str] = field(default_factory=dict)  # sequence number -> reason
 
@@ -119,6 +120,7 @@ def process_records(
         report = notifier.publish([order for _, order in pending.values()])
         for order_id, reason in report.failed.items():
             log.error("notification failed", extra={"order_id": order_id, "reason": reason})
+            result.publish_failed.append(order_id)
             result.failures[pending[order_id][0]] = f"publish failed: {reason}"
         recorded = each(lambda order_id: store.mark_notified(order_id, to_iso(clock())), report.published)
         for order_id, outcome in zip(report.published, recorded, strict=True):

@@ -28,7 +28,7 @@ import json
 import os
 import threading
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -129,8 +129,9 @@ class _Gate:
 class Capacity:
     """Per-function admission and FIFO hand-out of execution slots."""
 
-    def __init__(self, limits: Limits | None = None):
+    def __init__(self, limits: Limits | None = None, on_throttle: Callable[[str], None] | None = None):
         self.limits = limits or Limits()
+        self.on_throttle = on_throttle  # told the function's name on each throttle (its Throttles metric)
         self._gates: dict[str, _Gate] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -165,6 +166,8 @@ class Capacity:
                 limit, reason = self._limit(gate)
                 if gate.running + gate.waiting_sync >= limit:
                     gate.stats.throttled += 1
+                    if self.on_throttle:
+                        self.on_throttle(function)
                     raise Throttled(function, reason)
                 gate.waiting_sync += 1
             gate.queue.append((future, kind))

@@ -146,10 +146,12 @@ class ShardPoller:
         region: str = "us-east-1",
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        observe_age: Callable[[float], None] | None = None,
     ):
         self.config, self.shard_id, self.region = config, shard_id, region
         self._reader, self._invoke, self._send_failure = reader, invoke, send_failure
         self._clock, self._sleep = clock, sleep
+        self._observe_age = observe_age  # IteratorAge (ms) of each batch as it is handed to the function
         self._iterator: str | None = None
         self._buffer: deque[dict[str, Any]] = deque()
         self._work: deque[_Work] = deque()
@@ -227,6 +229,10 @@ class ShardPoller:
         return [r for r in records if r not in expired]
 
     def _run(self, work: _Work) -> None:
+        if self._observe_age:
+            created = work.records[-1]["dynamodb"].get("ApproximateCreationDateTime")
+            if isinstance(created, (int, float)):
+                self._observe_age((self._clock() - created) * 1000)
         result = self._invoke(self.config.function_arn, {"Records": work.records})
         if result.throttled:
             self.stats.throttles += 1

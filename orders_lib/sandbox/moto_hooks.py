@@ -26,6 +26,9 @@
 * ``Fn::GetAtt LogGroup.Arn`` is the group's ARN with ``:*`` after it on AWS (the form IAM
   policies use for its streams); moto gave it without, so a role granting ``logs:PutLogEvents``
   on it covered no stream once IAM was enforced. ``log_group_attribute`` adds it.
+* ``AWS::CloudWatch::Alarm`` in a template creates the alarm, and CloudWatch's data plane
+  reads the sandbox's metric store (``moto_cloudwatch``); every SQS message sent (API or SNS
+  delivery) counts in ``NumberOfMessagesSent``.
 * moto's server lists its own package folder on every request, under a lock,
   to route it (``list_of_moto_modules``); the list is fixed, so it is cached.
 """
@@ -52,6 +55,7 @@ from moto.sns.models import SNSBackend
 from moto.sqs.models import Message, SQSBackend
 
 from . import moto_cloudformation as cfn
+from . import moto_cloudwatch
 from .capacity import Throttled, reserved_concurrency
 from .runtime import FunctionSpec
 from .streams import compact_new_records
@@ -148,8 +152,16 @@ def install(sandbox: Sandbox) -> None:
         delete_change_set=CloudFormationResponse.delete_change_set,
         execute_change_set=CloudFormationResponse.execute_change_set,
         log_group_attribute=LogGroup.get_cfn_attribute,
+        send_message=SQSBackend.send_message,
     )
     modules = tuple(_ORIGINALS["modules"]())
+    moto_cloudwatch.register()
+    moto_cloudwatch.install(sandbox.cloudwatch)
+
+    def send_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        message = _ORIGINALS["send_message"](self, queue_name, *args, **kwargs)
+        sandbox.cloudwatch.messages_sent(queue_name)  # AWS/SQS NumberOfMessagesSent
+        return message
 
     def send_dynamodb_items(self: LambdaBackend, *args: Any, **kwargs: Any) -> None:
         return None  # returning nothing also keeps moto from clearing the shard
@@ -218,12 +230,25 @@ def install(sandbox: Sandbox) -> None:
     LambdaFunction._get_layers_data = layers_as_given  # type: ignore[method-assign]
     Table.create_from_cloudformation_json = classmethod(cfn.create_table_from_template)  # type: ignore[method-assign,assignment]
     LogGroup.get_cfn_attribute = log_group_attribute  # type: ignore[method-assign]
+    SQSBackend.send_message = send_message  # type: ignore[method-assign]
     Stack.stack_parameters = property(cfn.previous_parameters)  # type: ignore[method-assign,assignment]
     for name in ("describe_change_set", "delete_change_set", "execute_change_set"):
         setattr(CloudFormationResponse, name, getattr(cfn, name))
 
 
 _local = threading.local()
+
+
+def publish_past_chaos(account: str, region: str, topic_arn: str, subject: str, message: str) -> None:
+    """Publish as an AWS service does (CloudWatch's alarm actions): the chaos switch, which fails
+    the pipeline's own publishes, does not apply."""
+    from moto.sns.models import sns_backends
+
+    _local.skip_chaos = True
+    try:
+        sns_backends[account][region].publish(message, arn=topic_arn, subject=subject)
+    finally:
+        _local.skip_chaos = False
 
 
 def uninstall() -> None:
@@ -241,6 +266,8 @@ def uninstall() -> None:
     LambdaFunction._get_layers_data = _ORIGINALS["layers"]  # type: ignore[method-assign]
     Table.create_from_cloudformation_json = _ORIGINALS["create_table"]  # type: ignore[method-assign]
     LogGroup.get_cfn_attribute = _ORIGINALS["log_group_attribute"]  # type: ignore[method-assign]
+    SQSBackend.send_message = _ORIGINALS["send_message"]  # type: ignore[method-assign]
+    moto_cloudwatch.uninstall()
     Stack.stack_parameters = cfn.MOTO_STACK_PARAMETERS  # type: ignore[method-assign]
     for name in ("describe_change_set", "delete_change_set", "execute_change_set"):
         setattr(CloudFormationResponse, name, _ORIGINALS[name])

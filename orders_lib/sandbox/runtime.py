@@ -39,6 +39,8 @@ STARTUP_TIMEOUT_S = 30.0
 LogSink = Callable[[str, str, str, list[tuple[int, str]]], None]  # function, group, stream, [(epoch ms, message)]
 # function name -> the credentials its environment gets (AWS_ACCESS_KEY_ID, ...)
 Credentials = Callable[[str], dict[str, str]]
+# after each invocation: function name, duration (ms), function error?, invocations running then
+Observer = Callable[[str, float, bool, int], None]
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ class _Worker:
 
 class LambdaRuntime:
     def __init__(self, state_dir: Path, endpoint_url: str, region: str, log_sink: LogSink, chaos: Chaos | None = None,
-                 max_workers: int = 4, credentials: Credentials | None = None):
+                 max_workers: int = 4, credentials: Credentials | None = None, observer: Observer | None = None):
         state_dir = Path(state_dir).resolve()
         self.code_root = state_dir / "functions"
         self.log_dir = state_dir / "worker-logs"
@@ -153,6 +155,8 @@ class LambdaRuntime:
         self.chaos = chaos or Chaos()
         self.max_workers = max_workers
         self.credentials = credentials
+        self.observer = observer
+        self._running: dict[str, int] = {}
         self._idle: dict[tuple[str, str], list[_Worker]] = {}
         self._count: dict[tuple[str, str], int] = {}
         self._live: set[_Worker] = set()
@@ -245,6 +249,8 @@ class LambdaRuntime:
     def invoke(self, spec: FunctionSpec, event: bytes | str | None) -> Invocation:
         request_id = str(uuid.uuid4())
         worker = self._acquire(spec)
+        with self._condition:
+            self._running[spec.name] = running = self._running.get(spec.name, 0) + 1
         init_ms, worker.init_ms = worker.init_ms, None
         started = time.monotonic()
         delay = self.chaos.delay_s(spec.name)
@@ -279,6 +285,10 @@ class LambdaRuntime:
         body = json.dumps(payload).encode() if error else reply["payload"].encode()  # type: ignore[index]
         memory = worker.max_memory_mb()
         self._release(worker, keep)
+        with self._condition:
+            self._running[spec.name] -= 1
+        if self.observer:
+            self.observer(spec.name, duration_ms, error is not None, running)
         self._write_logs(spec, worker.stream_name, request_id, function_log, duration_ms, memory, init_ms)
         return Invocation(request_id, body, error, function_log, duration_ms, init_ms)
 

@@ -24,7 +24,9 @@ from urllib.parse import parse_qs
 import boto3
 from moto.awslambda.models import lambda_backends
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.logs.models import logs_backends
+from moto.sqs.models import sqs_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from ..aws.clients import client
@@ -32,6 +34,8 @@ from ..settings import Settings
 from . import moto_hooks
 from .capacity import Capacity, Limits, Throttled
 from .chaos import Chaos
+from .cloudwatch import DEFAULT_INTERVAL_S as ALARM_INTERVAL_S
+from .cloudwatch import SandboxCloudWatch
 from .event_source import InvokeResult, MappingConfig, ShardPoller
 from .iam.enforce import Guard, Mode
 from .iam.moto_roles import role_source
@@ -51,17 +55,23 @@ API_THREADS = 64
 
 class Sandbox:
     def __init__(self, state_dir: Path, host: str = "127.0.0.1", port: int = 4566, region: str = "us-east-1",
-                 limits: Limits | None = None, ttl_interval_s: float = DEFAULT_INTERVAL_S, iam: Mode | str = Mode.ENFORCE):
+                 limits: Limits | None = None, ttl_interval_s: float = DEFAULT_INTERVAL_S, iam: Mode | str = Mode.ENFORCE,
+                 alarm_interval_s: float = ALARM_INTERVAL_S):
         self.state_dir, self.host, self.port, self.region = Path(state_dir).resolve(), host, port, region
         self.account = DEFAULT_ACCOUNT_ID
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.chaos = Chaos()
         self.status: dict[str, Any] = {"status": "starting"}
-        self.capacity = Capacity(limits)
+        self.cloudwatch = SandboxCloudWatch(
+            self.account, region, publish=functools.partial(moto_hooks.publish_past_chaos, self.account, region),
+            alarms=lambda: list(cloudwatch_backends[self.account][region].alarms.values()), queues=self._queue_depths,
+            interval_s=alarm_interval_s,
+        )
+        self.capacity = Capacity(limits, on_throttle=self.cloudwatch.throttle)
         self.guard = Guard(self.account, region, role_source(self.account, region), iam)
         self.runtime = LambdaRuntime(self.state_dir, "", region, self._write_logs, self.chaos,
                                      max_workers=self.capacity.limits.max_workers,
-                                     credentials=self.guard.identities.credentials)
+                                     credentials=self.guard.identities.credentials, observer=self._invoked)
         self.invocations = Invocations(self.runtime, self.capacity)
         self.clock = SandboxClock()
         self.ttl = TtlSweeper(self.account, region, self.clock, ttl_interval_s)
@@ -101,6 +111,7 @@ class Sandbox:
         self.runtime.endpoint_url = self.internal_endpoint
         threading.Thread(target=self._supervise, name="mappings", daemon=True).start()
         threading.Thread(target=self.ttl.run, args=(self._stop,), name="ttl", daemon=True).start()
+        threading.Thread(target=self.cloudwatch.run, args=(self._stop,), name="alarms", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -191,6 +202,7 @@ class Sandbox:
             logs.create_log_stream(group, stream)
         if self.guard.refuses(function, "logs:PutLogEvents", stream_arn):
             return
+        self.cloudwatch.log_lines(message for _, message in events)  # embedded metrics, once ingested
         logs.put_log_events(group, stream, [{"timestamp": ts, "message": message} for ts, message in events])
 
     # -- event source mappings ----------------------------------------------------------
@@ -214,6 +226,13 @@ class Sandbox:
         except ValueError:
             payload = None
         return InvokeResult(result.request_id, payload, result.function_error)
+
+    def _invoked(self, function: str, duration_ms: float, error: bool, running: int) -> None:
+        self.cloudwatch.invocation(function, duration_ms, error)
+        self.cloudwatch.concurrency(function, running)
+
+    def _queue_depths(self) -> list[tuple[str, int]]:
+        return [(name, queue.approximate_number_of_messages) for name, queue in sqs_backends[self.account][self.region].queues.items()]
 
     def _function_client(self, function: str, service: str) -> Any:
         """A client signed with ``function``'s credentials, so the call runs under its role."""
@@ -267,8 +286,9 @@ class Sandbox:
         reader = AuthorizedReader(MotoStreamReader(self.account, self.region), self.guard, function)
         stop = threading.Event()
         send_failure = functools.partial(self._send_failure, config.function_arn)
+        observe_age = functools.partial(self.cloudwatch.iterator_age, function)
         pollers = [
-            ShardPoller(config, shard, reader, self._invoke, send_failure, region=self.region)
+            ShardPoller(config, shard, reader, self._invoke, send_failure, region=self.region, observe_age=observe_age)
             for shard in reader.shard_ids(config.stream_arn)
         ]
         threads = [threading.Thread(target=p.run, args=(stop,), name=f"esm-{config.uuid[:8]}", daemon=True) for p in pollers]

@@ -13,7 +13,7 @@ from ..deploy.synth import ROOT
 from .bench import Workbench
 
 NOTEBOOK_DIR = ROOT / "notebooks"
-NOTEBOOKS = ("01_deploy", "02_create_orders", "03_latency", "04_dlq")
+NOTEBOOKS = ("01_deploy", "02_create_orders", "03_latency", "04_dlq", "05_operations")
 
 
 @dataclass

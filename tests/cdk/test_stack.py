@@ -13,7 +13,9 @@ EXPECTED_OUTPUTS = {
     "TableName", "TableArn", "TableStreamArn", "TopicArn", "TopicName", "DlqUrl", "DlqArn", "DlqName",
     "CreateOrderFunctionName", "CreateOrderFunctionArn", "ProcessOrderFunctionName", "ProcessOrderFunctionArn",
     "CreateOrderLogGroupName", "ProcessOrderLogGroupName", "KeyArn", "KeyAlias", "EventSourceMappingId",
+    "AlarmsTopicArn", "AlarmNames", "DashboardName",
 }  # fmt: skip
+METRICS_ENV = {"POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME"}
 KEY = {"Fn::GetAtt": [Match.string_like_regexp("^OrdersKey"), "Arn"]}
 
 
@@ -44,8 +46,12 @@ def test_key_policy_lets_cloudwatch_logs_encrypt_only_this_stacks_log_groups(raw
     assert logs["Principal"]["Service"] == {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}
     arns = json.dumps(logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"])
     assert "log-group:/aws/lambda/techtest-create-order" in arns and "log-group:/aws/lambda/techtest-process-order" in arns
+    alarms = next(s for s in statements if s.get("Sid") == "AllowCloudWatchAlarmsToUseTheAlarmsTopic")
+    assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert sorted(alarms["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert json.dumps(alarms["Condition"]["ArnLike"]["aws:SourceArn"]).endswith(':alarm:techtest-orders-*"]]}')
     # the only other statement is CDK's account statement that delegates to IAM policies
-    others = [s for s in statements if s is not logs]
+    others = [s for s in statements if s is not logs and s is not alarms]
     assert len(others) == 1 and others[0]["Principal"]["AWS"]["Fn::Join"][1][-1] == ":root"
 
 
@@ -82,8 +88,8 @@ def test_topic_and_dlq_use_the_key_and_enforce_ssl(template, raw):
 @pytest.mark.parametrize(
     ("name", "handler", "timeout", "env_keys"),
     [
-        ("techtest-create-order", "create_order.handler", 30, {"TABLE_NAME", "TTL_DAYS"}),
-        ("techtest-process-order", "process_order.handler", 60, {"TABLE_NAME", "TOPIC_ARN"}),
+        ("techtest-create-order", "create_order.handler", 30, {"TABLE_NAME", "TTL_DAYS", *METRICS_ENV}),
+        ("techtest-process-order", "process_order.handler", 60, {"TABLE_NAME", "TOPIC_ARN", *METRICS_ENV}),
     ],
 )
 def test_functions(raw, name, handler, timeout, env_keys):
@@ -110,7 +116,8 @@ def test_create_function_environment_values(raw):
         if f["Properties"]["FunctionName"] == "techtest-create-order"
     )
     (table_id,) = resources(raw, "AWS::DynamoDB::Table")
-    assert env == {"TABLE_NAME": {"Ref": table_id}, "TTL_DAYS": "7"}
+    assert env == {"TABLE_NAME": {"Ref": table_id}, "TTL_DAYS": "7",
+                   "POWERTOOLS_METRICS_NAMESPACE": "TechtestOrders", "POWERTOOLS_SERVICE_NAME": "techtest-orders"}
 
 
 def test_event_source_mapping(raw):

@@ -21,7 +21,11 @@ def test_stage_suffixes_stack_and_every_name(dev):
     _, raw, stack = dev
     assert stack.stack_name == "techtest-orders-dev"
     assert only(raw, "AWS::DynamoDB::Table")["Properties"]["TableName"] == "techtest-orders-dev"
-    assert only(raw, "AWS::SNS::Topic")["Properties"]["TopicName"] == "techtest-order-notifications-dev"
+    topics = {t["Properties"]["TopicName"] for t in resources(raw, "AWS::SNS::Topic").values()}
+    assert topics == {"techtest-order-notifications-dev", "techtest-orders-alarms-dev"}
+    alarms = {a["Properties"]["AlarmName"] for a in resources(raw, "AWS::CloudWatch::Alarm").values()}
+    assert alarms and all(name.startswith("techtest-orders-") and name.endswith("-dev") for name in alarms)
+    assert only(raw, "AWS::CloudWatch::Dashboard")["Properties"]["DashboardName"] == "techtest-orders-dev"
     assert only(raw, "AWS::SQS::Queue")["Properties"]["QueueName"] == "techtest-orders-dlq-dev"
     assert only(raw, "AWS::KMS::Alias")["Properties"]["AliasName"] == "alias/techtest-orders-dev"
     names = {f["Properties"]["FunctionName"] for f in resources(raw, "AWS::Lambda::Function").values()}

@@ -17,7 +17,7 @@ def sandbox(start_sandbox):
 
 @pytest.fixture(scope="module")
 def executed(sandbox, tmp_path_factory):
-    """Run 01..04 in order (each builds on the one before), as `make demo` does."""
+    """Run 01..05 in order (each builds on the one before), as `make demo` does."""
     reports = tmp_path_factory.mktemp("reports")
     runs = {}
     for name in NOTEBOOKS:
@@ -66,8 +66,22 @@ def test_dlq_notebook_explains_and_redrives(executed, sandbox):
     assert "RetryAttemptsExhausted" in text and "not a valid order" in text
     assert "safe to redrive" in text
     assert "not purged" in text  # purge needs confirmation
+    assert "poison-003" in text and "redriven" in text
+
+
+def test_operations_notebook_fires_the_dlq_alarm_alerts_and_recovers(executed, sandbox):
+    reports, runs = executed
+    text = text_of(runs["05_operations"].output)
+    assert "6 alarms: techtest-orders-create-errors, techtest-orders-create-throttles, techtest-orders-dlq-not-empty" in text
+    assert "DLQ alarm before: OK" in text
+    assert "DLQ alarm: ALARM | notifications-failed alarm: ALARM" in text
+    assert "DLQ alarm alert received: True" in text
+    assert "redriven 5 record(s), failed again 0, DLQ batches left 0" in text
+    assert "DLQ alarm after: OK" in text
+    assert "'notifications_failed': 'yes'" in text
+    assert (reports / "operations.png").stat().st_size > 10_000
     summary = summarize(Workbench.connect("sandbox", endpoint=sandbox.endpoint))
-    assert summary["dlq_messages"] == 3  # the poison records stay; the redriven order left the DLQ
+    assert summary["dlq_messages"] == 0  # 04's poison purged, the incident's batches redriven
     assert summary["processed"] == summary["notified"]
 
 

@@ -1,0 +1,126 @@
+"""CloudWatch on a sandbox with the stack deployed: the stack's alarms listed by the AWS CLI, the
+metrics AWS and the functions publish, and the DLQ alarm firing on a poison record (its alert
+arriving on a queue subscribed to the operations topic) and clearing after a purge."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sandbox_testing import Aws, wait_for
+
+ORDER = {"customer": {"customerId": "C-9", "name": "Ada", "email": "ada@example.com"},
+         "items": [{"sku": "NB-A5", "name": "Notebook A5", "quantity": 1, "unitPrice": "4.50"}], "currency": "EUR"}
+
+
+@pytest.fixture(scope="module")
+def ops_sandbox(start_sandbox):
+    return start_sandbox("sandbox-alarms")
+
+
+@pytest.fixture(scope="module")
+def ops_aws(ops_sandbox):
+    return Aws(ops_sandbox.endpoint)
+
+
+def alarm_states(aws):
+    return {a["AlarmName"]: a for a in aws("cloudwatch").describe_alarms()["MetricAlarms"]}
+
+
+def statistic(aws, namespace, metric, dimensions, stat):
+    now = datetime.now(UTC)
+    extended = stat.startswith("p")
+    points = aws("cloudwatch").get_metric_statistics(
+        Namespace=namespace, MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+        StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=1), Period=600,
+        **({"ExtendedStatistics": [stat]} if extended else {"Statistics": [stat]}),
+    )["Datapoints"]
+    return [p["ExtendedStatistics"][stat] if extended else p[stat] for p in points]
+
+
+def test_the_aws_cli_lists_the_stacks_alarms(ops_sandbox):
+    result = subprocess.run(["aws", "--endpoint-url", ops_sandbox.endpoint, "cloudwatch", "describe-alarms", "--output", "json"],
+                            capture_output=True, text=True, timeout=60, env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"})
+    assert result.returncode == 0, result.stderr
+    names = {a["AlarmName"] for a in json.loads(result.stdout)["MetricAlarms"]}
+    assert names == set(ops_sandbox.outputs["AlarmNames"].split(","))
+
+
+def test_lambda_sqs_and_pipeline_metrics_are_recorded(ops_sandbox, ops_aws):
+    outputs = ops_sandbox.outputs
+    for n in range(3):
+        request = {**ORDER, "idempotencyKey": f"metrics-{uuid.uuid4()}"}
+        response = ops_aws("lambda").invoke(FunctionName=outputs["CreateOrderFunctionName"], Payload=json.dumps(request).encode())
+        assert json.loads(response["Payload"].read())["statusCode"] == 201
+    create = {"FunctionName": outputs["CreateOrderFunctionName"]}
+    process = {"FunctionName": outputs["ProcessOrderFunctionName"]}
+    service = {"service": "techtest-orders"}
+    wait_for(lambda: sum(statistic(ops_aws, "TechtestOrders", "NotificationsPublished", service, "Sum")) >= 3, message="3 notifications")
+    assert sum(statistic(ops_aws, "AWS/Lambda", "Invocations", create, "Sum")) >= 3
+    assert sum(statistic(ops_aws, "AWS/Lambda", "Errors", create, "Sum")) == 0
+    assert 0 < statistic(ops_aws, "AWS/Lambda", "Duration", create, "p99")[0] < 30_000
+    assert statistic(ops_aws, "AWS/Lambda", "ConcurrentExecutions", create, "Maximum")[0] >= 1
+    assert 0 <= statistic(ops_aws, "AWS/Lambda", "IteratorAge", process, "Maximum")[0] < 60_000
+    assert sum(statistic(ops_aws, "TechtestOrders", "OrdersCreated", service, "Sum")) >= 3
+    assert sum(statistic(ops_aws, "TechtestOrders", "OrdersProcessed", service, "Sum")) >= 3
+    assert sum(statistic(ops_aws, "AWS/SQS", "NumberOfMessagesSent", {"QueueName": outputs["DlqName"]}, "Sum")) == 0
+    listed = ops_aws("cloudwatch").list_metrics(Namespace="TechtestOrders")["Metrics"]
+    assert {m["MetricName"] for m in listed} >= {"OrdersCreated", "OrdersProcessed", "NotificationsPublished"}
+
+
+def test_a_poison_record_fires_the_dlq_alarm_and_a_purge_clears_it(ops_sandbox, ops_aws):
+    outputs = ops_sandbox.outputs
+    sqs = ops_aws("sqs")
+    inbox = sqs.create_queue(QueueName="operations-inbox")["QueueUrl"]
+    inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    ops_aws("sns").subscribe(TopicArn=outputs["AlarmsTopicArn"], Protocol="sqs", Endpoint=inbox_arn)
+    dlq_alarm = "techtest-orders-dlq-not-empty"
+    ops_aws("dynamodb").put_item(TableName=outputs["TableName"], Item={"orderId": {"S": "poison-alarm"}, "status": {"S": "NEW"}})
+
+    alarm = wait_for(lambda: (a := alarm_states(ops_aws)[dlq_alarm])["StateValue"] == "ALARM" and a, timeout=120,
+                     message="the DLQ alarm in ALARM")
+    assert alarm["StateReason"].startswith("Threshold Crossed: 1 out of the last 1 datapoints [")
+    assert "was greater than or equal to the threshold (1.0)" in alarm["StateReason"]
+
+    def alerts():
+        messages = sqs.receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", [])
+        for message in messages:
+            sqs.delete_message(QueueUrl=inbox, ReceiptHandle=message["ReceiptHandle"])
+        return [json.loads(m["Body"]) for m in messages]
+
+    received = []
+    wait_for(lambda: received.extend(alerts()) or any(json.loads(r["Message"])["NewStateValue"] == "ALARM" for r in received),
+             timeout=30, message="the ALARM alert on the operations topic")
+    alert = next(r for r in received if json.loads(r["Message"])["NewStateValue"] == "ALARM" and dlq_alarm in r["Subject"])
+    assert alert["Subject"] == f'ALARM: "{dlq_alarm}" in US East (N. Virginia)'
+    body = json.loads(alert["Message"])
+    assert body["AlarmName"] == dlq_alarm and body["Trigger"]["Namespace"] == "AWS/SQS"
+    assert body["Trigger"]["Dimensions"] == [{"value": outputs["DlqName"], "name": "QueueName"}]
+
+    sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=outputs["DlqName"])["QueueUrl"])
+    wait_for(lambda: alarm_states(ops_aws)[dlq_alarm]["StateValue"] == "OK", timeout=150, message="the DLQ alarm back to OK")
+    history = ops_aws("cloudwatch").describe_alarm_history(AlarmName=dlq_alarm, HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+    summaries = [h["HistorySummary"] for h in history]
+    assert summaries[0] == "Alarm updated from ALARM to OK" and summaries[1].endswith(" to ALARM")
+    wait_for(lambda: received.extend(alerts()) or any(json.loads(r["Message"])["NewStateValue"] == "OK" and dlq_alarm in r["Subject"]
+                                                      for r in received), timeout=30, message="the OK alert")
+
+
+def test_the_alarms_and_metrics_commands(ops_sandbox, capsys):
+    from orders_lib.aws import clients
+    from orders_lib.cli import main
+
+    clients.reset()
+    code = main(["--endpoint", ops_sandbox.endpoint, "alarms"])
+    out = capsys.readouterr().out
+    assert code in (0, 1) and "techtest-orders-dlq-not-empty" in out and "state" in out.splitlines()[0]
+    assert ("in ALARM:" in out) == (code == 1) and ("alarms quiet" in out) == (code == 0)
+    code = main(["--endpoint", ops_sandbox.endpoint, "metrics", "--minutes", "10", "--only", "create", "dlq"])
+    out = capsys.readouterr().out
+    header = out.splitlines()[0].split()
+    assert code == 0 and header[0] == "time" and "create_invocations" in header and "dlq_visible" in header
+    assert "process_invocations" not in header

@@ -1,0 +1,202 @@
+"""The sandbox's CloudWatch: the metric store's statistics, the embedded-metric-format reader,
+alarm rules as CloudWatch evaluates them, and the runner's state changes, history and messages."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from orders_lib.sandbox.alarm_rules import AlarmRule, Unsupported, evaluate
+from orders_lib.sandbox.cloudwatch import SandboxCloudWatch, lambda_key, rule_of
+from orders_lib.sandbox.emf import metrics_in
+from orders_lib.sandbox.metric_store import MetricKey, MetricStore, UnknownStatistic, compute
+
+T0 = 1_800_000_000.0  # a minute boundary (divisible by 60)
+KEY = MetricKey.of("AWS/Lambda", "Duration", {"FunctionName": "f"})
+
+
+def store_with(*points: tuple[float, float]) -> MetricStore:
+    store = MetricStore(clock=lambda: T0 + 3600)
+    for at, value in points:
+        store.put(KEY, value, at=at)
+    return store
+
+
+def test_basic_statistics_and_percentiles_per_minute():
+    store = store_with(*[(T0 + i, float(i + 1)) for i in range(100)])  # 1..60 in the first minute, 61..100 in the second
+    assert store.series(KEY, "Sum", T0, T0 + 120, 60) == [(T0, sum(range(1, 61))), (T0 + 60, sum(range(61, 101)))]
+    assert store.series(KEY, "SampleCount", T0, T0 + 120, 120) == [(T0, 100.0)]
+    assert store.series(KEY, "Average", T0, T0 + 120, 120) == [(T0, 50.5)]
+    assert store.series(KEY, "Minimum", T0, T0 + 120, 60)[1] == (T0 + 60, 61.0)
+    assert store.series(KEY, "Maximum", T0, T0 + 120, 120) == [(T0, 100.0)]
+    assert store.series(KEY, "p50", T0, T0 + 120, 120) == [(T0, 50.0)]
+    assert store.series(KEY, "p99", T0, T0 + 120, 120) == [(T0, 99.0)]
+    assert store.series(KEY, "p100", T0, T0 + 120, 120) == [(T0, 100.0)]
+
+
+def test_periods_without_data_are_left_out_and_other_metrics_stay_apart():
+    store = store_with((T0, 5.0), (T0 + 180, 7.0))
+    store.put(MetricKey.of("AWS/Lambda", "Duration", {"FunctionName": "g"}), 100.0, at=T0)
+    assert store.series(KEY, "Maximum", T0, T0 + 240, 60) == [(T0, 5.0), (T0 + 180, 7.0)]
+    assert store.series(MetricKey.of("AWS/Lambda", "Duration", {"FunctionName": "nobody"}), "Sum", T0, T0 + 240, 60) == []
+
+
+def test_statistic_sets_count_but_give_no_percentile():
+    store = MetricStore(clock=lambda: T0)
+    store.put_statistics(KEY, count=4, total=10, low=1, high=4, at=T0)
+    assert store.series(KEY, "Average", T0, T0 + 60, 60) == [(T0, 2.5)]
+    assert store.series(KEY, "p99", T0, T0 + 60, 60) == []
+
+
+def test_a_gauge_has_one_datapoint_a_minute_the_latest_sample():
+    store = MetricStore(clock=lambda: T0)
+    for offset, depth in ((0, 3.0), (10, 5.0), (20, 0.0)):
+        store.put_sample(KEY, depth, at=T0 + offset)
+    store.put_sample(KEY, 2.0, at=T0 + 60)
+    assert store.series(KEY, "Maximum", T0, T0 + 120, 60) == [(T0, 0.0), (T0 + 60, 2.0)]
+    assert store.series(KEY, "SampleCount", T0, T0 + 120, 120) == [(T0, 2.0)]
+
+
+def test_unknown_statistics_are_refused():
+    with pytest.raises(UnknownStatistic):
+        store_with().series(KEY, "Median", T0, T0 + 60, 60)
+    assert compute("Sum", []) is None
+
+
+def test_list_keys_filters_as_list_metrics_does():
+    store = store_with((T0, 1.0))
+    store.put(MetricKey.of("AWS/SQS", "NumberOfMessagesSent", {"QueueName": "q"}), 1, at=T0)
+    assert store.keys(namespace="AWS/Lambda") == [KEY]
+    assert store.keys(dimensions={"FunctionName": None}) == [KEY]
+    assert store.keys(dimensions={"FunctionName": "other"}) == []
+
+
+def test_old_buckets_are_dropped_after_the_retention():
+    now = [T0]
+    store = MetricStore(retention_s=600, clock=lambda: now[0])
+    for minute in range(30):
+        now[0] = T0 + minute * 60
+        store.put(KEY, 1.0)
+    assert store.series(KEY, "Sum", T0, T0 + 1800, 60)[0][0] >= T0 + 1800 - 660
+
+
+def test_emf_lines_as_powertools_writes_them():
+    line = json.dumps({"_aws": {"Timestamp": 1_800_000_000_000, "CloudWatchMetrics": [
+        {"Namespace": "TechtestOrders", "Dimensions": [["service"]], "Metrics": [{"Name": "OrdersCreated", "Unit": "Count"}]}]},
+        "service": "techtest-orders", "OrdersCreated": [1.0, 2.0], "function_request_id": "r"})
+    [metric] = metrics_in(line)
+    assert (metric.namespace, metric.name, metric.dimensions, metric.values) == (
+        "TechtestOrders", "OrdersCreated", (("service", "techtest-orders"),), (1.0, 2.0))
+    assert metric.unit == "Count" and metric.timestamp_ms == 1_800_000_000_000
+
+
+@pytest.mark.parametrize("line", [
+    "START RequestId: x", '{"level": "INFO", "message": "no metrics"}', '{"_aws": "broken"', '{"_aws": {"CloudWatchMetrics": 3}}',
+    json.dumps({"_aws": {"CloudWatchMetrics": [{"Namespace": "N", "Dimensions": [["service"]], "Metrics": [{"Name": "M"}]}]}, "M": 1}),
+    json.dumps({"_aws": {"CloudWatchMetrics": [{"Namespace": "N", "Metrics": [{"Name": "M"}]}]}, "M": "one"}),
+])
+def test_lines_that_are_not_valid_emf_carry_no_metric(line):
+    assert metrics_in(line) == []
+
+
+def rule(**changes) -> AlarmRule:
+    settings = dict(name="a", statistic="Maximum", period_s=60, evaluation_periods=1, datapoints_to_alarm=1, threshold=1.0,
+                    comparison="GreaterThanOrEqualToThreshold", treat_missing="notBreaching")
+    return AlarmRule(**{**settings, **changes})
+
+
+def test_a_breaching_datapoint_alarms_with_awss_reason():
+    verdict = evaluate(rule(), {T0: 3.0}, T0 + 30, "OK")
+    assert verdict.state == "ALARM"
+    assert verdict.reason == ("Threshold Crossed: 1 out of the last 1 datapoints [3.0 (15/01/27 08:00:00)] was greater than or "
+                              "equal to the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition).")
+    assert verdict.reason_data["recentDatapoints"] == [3.0] and verdict.reason_data["period"] == 60
+
+
+def test_a_period_that_has_only_begun_waits_for_its_data():
+    """Failures at the end of one minute still count at an evaluation early in the next."""
+    assert evaluate(rule(), {T0: 3.0}, T0 + 65, "OK").state == "ALARM"
+    assert evaluate(rule(), {T0: 3.0, T0 + 60: 0.0}, T0 + 65, "ALARM").state == "OK"
+    assert evaluate(rule(), {T0: 3.0}, T0 + 125, "ALARM").state == "OK", "a whole period without data"
+
+
+def test_missing_data_is_treated_as_configured():
+    assert evaluate(rule(), {}, T0, "ALARM").state == "OK"
+    assert evaluate(rule(treat_missing="breaching"), {}, T0, "OK").state == "ALARM"
+    assert evaluate(rule(treat_missing="missing"), {}, T0, "OK").state == "INSUFFICIENT_DATA"
+    assert evaluate(rule(treat_missing="ignore"), {}, T0, "ALARM") is None
+    assert "no datapoints were received for 1 period" in evaluate(rule(), {}, T0, "ALARM").reason
+
+
+def test_m_out_of_n_and_each_comparison():
+    three = rule(evaluation_periods=3, datapoints_to_alarm=2, threshold=10, comparison="GreaterThanThreshold")
+    assert evaluate(three, {T0 - 120: 11, T0 - 60: 5, T0: 12}, T0 + 1, "OK").state == "ALARM"
+    assert evaluate(three, {T0 - 120: 11, T0 - 60: 5, T0: 10}, T0 + 1, "OK").state == "OK"
+    assert evaluate(rule(comparison="LessThanThreshold", threshold=5), {T0: 4}, T0, "OK").state == "ALARM"
+    assert evaluate(rule(comparison="LessThanOrEqualToThreshold", threshold=5), {T0: 5}, T0, "OK").state == "ALARM"
+    with pytest.raises(Unsupported):
+        rule(comparison="LessThanLowerOrGreaterThanUpperThreshold")
+
+
+def fake_alarm(**changes):
+    settings = dict(name="dlq", namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
+                    dimensions=[SimpleNamespace(name="QueueName", value="dlq")], statistic="Maximum", extended_statistic=None,
+                    period=60, evaluation_periods=1, datapoints_to_alarm=None, threshold=1.0,
+                    comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
+                    state_value="INSUFFICIENT_DATA", actions_enabled=True, alarm_actions=["arn:aws:sns:us-east-1:1:ops"],
+                    ok_actions=["arn:aws:sns:us-east-1:1:ops"], insufficient_data_actions=[], description="DLQ has messages",
+                    alarm_arn="arn:aws:cloudwatch:us-east-1:1:alarm:dlq", unit=None, metric_data_queries=[],
+                    evaluate_low_sample_count_percentile=None,
+                    configuration_updated_timestamp=__import__("datetime").datetime(2027, 1, 15))
+    alarm = SimpleNamespace(**{**settings, **changes})
+    alarm.update_state = lambda reason, data, state: setattr(alarm, "state_value", state)
+    return alarm
+
+
+def test_the_runner_changes_state_keeps_history_and_publishes_awss_message():
+    now = [T0 + 10]
+    sent = []
+    alarm = fake_alarm()
+    depth = [("dlq", 2)]
+    cw = SandboxCloudWatch("123456789012", "us-east-1", publish=lambda *m: sent.append(m), alarms=lambda: [alarm],
+                           queues=lambda: depth, clock=lambda: now[0])
+    cw.tick()
+    assert alarm.state_value == "ALARM"
+    topic, subject, message = sent[-1]
+    assert topic == "arn:aws:sns:us-east-1:1:ops" and subject == 'ALARM: "dlq" in US East (N. Virginia)'
+    body = json.loads(message)
+    assert body["NewStateValue"] == "ALARM" and body["OldStateValue"] == "INSUFFICIENT_DATA"
+    assert body["Trigger"]["MetricName"] == "ApproximateNumberOfMessagesVisible" and body["Trigger"]["Statistic"] == "MAXIMUM"
+    assert body["Trigger"]["Dimensions"] == [{"value": "dlq", "name": "QueueName"}] and body["AWSAccountId"] == "123456789012"
+    now[0], depth[0] = T0 + 70, ("dlq", 0)
+    cw.tick()
+    assert alarm.state_value == "OK" and json.loads(sent[-1][2])["NewStateValue"] == "OK"
+    history = cw.alarm_history("dlq")
+    assert [h["HistorySummary"] for h in history] == ["Alarm updated from ALARM to OK", "Alarm updated from INSUFFICIENT_DATA to ALARM"]
+    cw.tick()
+    assert len(sent) == 2, "no change, no message"
+
+
+def test_metric_math_alarms_are_reported_and_left_alone():
+    with pytest.raises(Unsupported):
+        rule_of(fake_alarm(metric_data_queries=[{"Id": "m"}], metric_name=None))
+    alarm = fake_alarm(metric_data_queries=[{"Id": "m"}], metric_name=None)
+    SandboxCloudWatch("1", "us-east-1", alarms=lambda: [alarm], clock=lambda: T0).evaluate_alarms()
+    assert alarm.state_value == "INSUFFICIENT_DATA"
+
+
+def test_invocations_errors_duration_and_emf_land_in_the_store():
+    cw = SandboxCloudWatch("1", "us-east-1", clock=lambda: T0 + 5)
+    cw.invocation("f", 12.5, error=False)
+    cw.invocation("f", 30.0, error=True)
+    cw.throttle("f")
+    line = json.dumps({"_aws": {"CloudWatchMetrics": [{"Namespace": "N", "Dimensions": [[]], "Metrics": [{"Name": "M"}]}]}, "M": 4})
+    assert cw.log_lines(["START", line]) == 1
+    series = lambda key, stat: cw.store.series(key, stat, T0, T0 + 60, 60)  # noqa: E731
+    assert series(lambda_key("f", "Invocations"), "Sum") == [(T0, 2.0)]
+    assert series(lambda_key("f", "Errors"), "Sum") == [(T0, 1.0)]
+    assert series(lambda_key("f", "Duration"), "Maximum") == [(T0, 30.0)]
+    assert series(lambda_key("f", "Throttles"), "Sum") == [(T0, 1.0)]
+    assert series(MetricKey.of("N", "M"), "Sum") == [(T0, 4.0)]
