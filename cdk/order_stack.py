@@ -226,9 +226,10 @@ class OrderStack(Stack):
                 resources=["*"],
             ),
             iam.PolicyStatement(
-                # mark_processed (NEW -> PROCESSED) and mark_notified, both conditional
-                sid="UpdateOrderStatus",
-                actions=["dynamodb:UpdateItem"],
+                # statuses (one consistent BatchGetItem per batch) and complete (the conditional
+                # NEW -> PROCESSED write with processedAt and notifiedAt)
+                sid="ReadAndCompleteOrders",
+                actions=["dynamodb:BatchGetItem", "dynamodb:UpdateItem"],
                 resources=[self.table.table_arn],
             ),
             iam.PolicyStatement(

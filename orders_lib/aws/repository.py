@@ -3,8 +3,10 @@
 * ``create`` puts only if the ``orderId`` is new (``attribute_not_exists``);
   the id derives from the idempotency key, so duplicates collapse to one item
   even when they race.
-* ``mark_processed`` moves ``NEW`` -> ``PROCESSED`` only while the stored status
-  is ``NEW``; a failed condition is an outcome (already processed, or gone).
+* ``complete`` moves ``NEW`` -> ``PROCESSED`` (with ``processedAt`` and
+  ``notifiedAt``) only while the stored status is ``NEW``; a failed condition is
+  an outcome (already processed, or gone).
+* ``statuses`` reads many orders' status in one consistent ``BatchGetItem``.
 * Listing is a bounded, paginated scan.
 """
 
@@ -22,6 +24,9 @@ from ..domain.model import Order, OrderStatus
 _SERIALIZER = TypeSerializer()
 _DESERIALIZER = TypeDeserializer()
 MAX_PAGE = 100
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem call
+BATCH_GET_ROUNDS = 5  # calls for one request's unprocessed keys before giving up
+_STATUS_BY_VALUE = {status.value: status for status in OrderStatus}
 
 
 def to_attribute_map(item: dict[str, Any]) -> dict[str, Any]:
@@ -91,18 +96,41 @@ class OrderRepository:
         item = self.get_item(order_id)
         return Order.from_item(item) if item is not None else None
 
-    def mark_processed(self, order_id: str, at: str) -> TransitionResult:
+    def statuses(self, order_ids: list[str]) -> dict[str, OrderStatus | None]:
+        """The stored status of each order (None when the item is not an order's or is gone):
+        one consistent ``BatchGetItem`` per 100 ids, unprocessed keys asked again."""
+        found: dict[str, OrderStatus | None] = dict.fromkeys(order_ids)
+        for start in range(0, len(order_ids), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {self.table_name: {
+                "Keys": [{"orderId": {"S": order_id}} for order_id in order_ids[start:start + BATCH_GET_LIMIT]],
+                "ConsistentRead": True, "ProjectionExpression": "orderId, #status",
+                "ExpressionAttributeNames": {"#status": "status"},
+            }}
+            for _ in range(BATCH_GET_ROUNDS):
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    found[item["orderId"]["S"]] = _STATUS_BY_VALUE.get(item.get("status", {}).get("S", ""))
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise RuntimeError(f"BatchGetItem left keys unprocessed after {BATCH_GET_ROUNDS} rounds")
+        return found
+
+    def complete(self, order_id: str, processed_at: str, notified_at: str) -> TransitionResult:
+        """``NEW -> PROCESSED`` with both times, in one conditional write: the only state change."""
         try:
             response = self._client.update_item(
                 TableName=self.table_name,
                 Key={"orderId": {"S": order_id}},
-                UpdateExpression="SET #status = :processed, processedAt = :at",
+                UpdateExpression="SET #status = :processed, processedAt = :processed_at, notifiedAt = :notified_at",
                 ConditionExpression="#status = :new",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":processed": {"S": OrderStatus.PROCESSED.value},
                     ":new": {"S": OrderStatus.NEW.value},
-                    ":at": {"S": at},
+                    ":processed_at": {"S": processed_at},
+                    ":notified_at": {"S": notified_at},
                 },
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -115,21 +143,6 @@ class OrderRepository:
             if not old:
                 return TransitionResult(Transition.MISSING, None)
             return TransitionResult(Transition.ALREADY_DONE, Order.from_item(from_attribute_map(old)))
-
-    def mark_notified(self, order_id: str, at: str) -> None:
-        """Record the first successful publish; later ones keep the first time."""
-        try:
-            self._client.update_item(
-                TableName=self.table_name,
-                Key={"orderId": {"S": order_id}},
-                UpdateExpression="SET notifiedAt = if_not_exists(notifiedAt, :at)",
-                ConditionExpression="attribute_exists(orderId)",
-                ExpressionAttributeValues={":at": {"S": at}},
-            )
-        except ClientError as error:
-            if not _condition_failed(error):
-                raise
-            # The order was deleted after its notification went out: nothing to record.
 
     def list_page(self, limit: int = 50, start_key: dict[str, Any] | None = None) -> Page:
         """One page of at most ``limit`` (<= 100) items, in table order."""

@@ -1,18 +1,24 @@
-"""ProcessOrder: move each new order to PROCESSED once and notify at least once.
+"""ProcessOrder: notify each new order at least once, then move it to PROCESSED exactly once,
+in one write per order.
 
 For a batch of stream records:
-1. every INSERT of a ``NEW`` order gets the conditional ``NEW -> PROCESSED``
-   update; if an earlier attempt already applied it, the stored order tells
-   whether its notification went out (``notifiedAt``);
-2. orders still lacking a notification are published together (PublishBatch);
-3. each successful publish records ``notifiedAt``.
-Steps 1 and 3 send their per-order writes concurrently (``each``), so a batch of
-ten costs about one write's latency, not ten.
-A record fails (and is retried by the event source mapping, then sent to the
-DLQ) when it is not a valid order or one of its steps fails; the others succeed.
-Powertools' BatchProcessor calls its record handler one record at a time, which
-would rule out step 2's batch publish, so this loop keeps the steps together and
-returns the same ``batchItemFailures`` response shape.
+1. the orders announced by INSERTs of ``NEW`` orders are looked up together (one consistent
+   ``BatchGetItem``): an order already ``PROCESSED`` (a record read again, e.g. by a mapping
+   re-created at ``TRIM_HORIZON``) or gone needs no work and sends nothing;
+2. the rest are published together (``PublishBatch``, stable dedup id per order);
+3. each order whose publish SNS accepted gets one conditional update, ``NEW -> PROCESSED``
+   with ``processedAt`` (when this batch took it) and ``notifiedAt`` (when SNS accepted it).
+
+So ``PROCESSED`` means "the notification was accepted". A crash or failure anywhere leaves the
+order ``NEW``: the retry publishes again with the same dedup id (subscribers drop the repeat)
+and then writes. Per order that is one write and 1.2 calls in a full batch (0.1 read, 0.1
+publish, 1 update); the read is what keeps replays from notifying customers twice, and if it
+fails the batch goes on without it (at-least-once covers the rest). Step 3's writes go out
+concurrently (``each``), so a batch of ten costs about one write's latency, not ten.
+A record fails (and is retried by the event source mapping, then sent to the DLQ) when it is
+not a valid order or one of its steps fails; the others succeed. Powertools' BatchProcessor
+calls its record handler one record at a time, which would rule out the batched read and
+publish, so this loop keeps the steps together and returns the same ``batchItemFailures`` shape.
 """
 
 from __future__ import annotations
@@ -38,8 +44,8 @@ IGNORED_EVENTS = frozenset({"MODIFY", "REMOVE"})  # the mapping's filter drops t
 
 
 class OrderStore(Protocol):
-    def mark_processed(self, order_id: str, at: str) -> TransitionResult: ...
-    def mark_notified(self, order_id: str, at: str) -> None: ...
+    def statuses(self, order_ids: list[str]) -> dict[str, OrderStatus | None]: ...
+    def complete(self, order_id: str, processed_at: str, notified_at: str) -> TransitionResult: ...
 
 
 class Notifier(Protocol):
@@ -49,7 +55,7 @@ class Notifier(Protocol):
 @dataclass
 class BatchResult:
     processed: list[str] = field(default_factory=list)  # order ids moved to PROCESSED by this call
-    notified: list[str] = field(default_factory=list)
+    notified: list[str] = field(default_factory=list)  # order ids whose notification SNS accepted
     publish_failed: list[str] = field(default_factory=list)  # order ids SNS did not accept
     ignored: list[str] = field(default_factory=list)  # sequence numbers of records that need no work
     failures: dict[str, str] = field(default_factory=dict)  # sequence number -> reason
@@ -99,41 +105,52 @@ def process_records(
         else:
             work.append((sequence, order))
 
-    pending: dict[str, tuple[str, Order]] = {}  # order id -> (sequence number, processed order)
-    transitions = each(lambda item: store.mark_processed(item[1].order_id, to_iso(clock())), work)
-    for (sequence, order), transition in zip(work, transitions, strict=True):
-        if isinstance(transition, Exception):
-            log.error("state change failed", extra={"sequence_number": sequence}, exc_info=transition)
-            result.failures[sequence] = f"{type(transition).__name__}: {transition}"
-        elif transition.outcome is Transition.MISSING or transition.order is None:
-            log.warning("order no longer in the table", extra={"order_id": order.order_id})
-            result.ignored.append(sequence)
-        else:
-            if transition.outcome is Transition.APPLIED:
-                result.processed.append(order.order_id)
-            if transition.order.notified_at is None:
-                pending[order.order_id] = (sequence, transition.order)
-            else:
-                result.ignored.append(sequence)
-
-    if pending:
-        report = notifier.publish([order for _, order in pending.values()])
+    work = _still_new(work, store, result, log)
+    if work:
+        taken_at = to_iso(clock())  # processedAt: when this batch took the orders
+        by_id = {order.order_id: (sequence, order.transition(OrderStatus.PROCESSED, taken_at)) for sequence, order in work}
+        report = notifier.publish([order for _, order in by_id.values()])
         for order_id, reason in report.failed.items():
             log.error("notification failed", extra={"order_id": order_id, "reason": reason})
             result.publish_failed.append(order_id)
-            result.failures[pending[order_id][0]] = f"publish failed: {reason}"
-        recorded = each(lambda order_id: store.mark_notified(order_id, to_iso(clock())), report.published)
-        for order_id, outcome in zip(report.published, recorded, strict=True):
-            if isinstance(outcome, Exception):  # retried: the notification repeats with its dedup id
-                log.error("recording notifiedAt failed", extra={"order_id": order_id}, exc_info=outcome)
-                result.failures[pending[order_id][0]] = f"{type(outcome).__name__}: {outcome}"
-            else:
-                result.notified.append(order_id)
+            result.failures[by_id[order_id][0]] = f"publish failed: {reason}"
+        result.notified.extend(report.published)
+        notified_at = to_iso(clock())
+        completed = each(lambda order_id: store.complete(order_id, taken_at, notified_at), report.published)
+        for order_id, outcome in zip(report.published, completed, strict=True):
+            sequence = by_id[order_id][0]
+            if isinstance(outcome, Exception):  # retried: the order is still NEW; the notification repeats with its dedup id
+                log.error("state change failed", extra={"order_id": order_id}, exc_info=outcome)
+                result.failures[sequence] = f"{type(outcome).__name__}: {outcome}"
+            elif outcome.outcome is Transition.APPLIED:
+                result.processed.append(order_id)
+            else:  # processed meanwhile by another attempt (a redrive), or deleted: nothing more to do
+                result.ignored.append(sequence)
     log.info(
         "batch done",
         extra={"processed": len(result.processed), "notified": len(result.notified), "ignored": len(result.ignored), "failed": len(result.failures)},
     )
     return result
+
+
+def _still_new(work: list[tuple[str, Order]], store: OrderStore, result: BatchResult, log: Any) -> list[tuple[str, Order]]:
+    """The announced orders still ``NEW`` in the table. A record read again after its order was
+    processed, or whose order is gone, needs nothing (and sends nothing). If the read fails, every
+    order counts as new: the conditional write still changes each state once."""
+    if not work:
+        return work
+    try:
+        stored = store.statuses([order.order_id for _, order in work])
+    except Exception as error:  # noqa: BLE001 - an optimisation failed, not the batch; the cause is logged
+        log.warning("status read failed; processing every record", extra={"reason": f"{type(error).__name__}: {error}"})
+        return work
+    still_new = []
+    for sequence, order in work:
+        if stored.get(order.order_id) is OrderStatus.NEW:
+            still_new.append((sequence, order))
+        else:
+            result.ignored.append(sequence)
+    return still_new
 
 
 _POOL: ThreadPoolExecutor | None = None

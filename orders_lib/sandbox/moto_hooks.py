@@ -26,6 +26,10 @@
 * ``Fn::GetAtt LogGroup.Arn`` is the group's ARN with ``:*`` after it on AWS (the form IAM
   policies use for its streams); moto gave it without, so a role granting ``logs:PutLogEvents``
   on it covered no stream once IAM was enforced. ``log_group_attribute`` adds it.
+* DynamoDB's conditional writes are atomic on AWS; moto checks a condition and then writes,
+  with nothing in between, so two concurrent ``UpdateItem`` calls could both pass
+  ``#status = NEW``. Item writes take one lock (``_ITEM_WRITES``), as cheap as it is
+  correct in one interpreter.
 * ``AWS::CloudWatch::Alarm`` in a template creates the alarm, and CloudWatch's data plane
   reads the sandbox's metric store (``moto_cloudwatch``); every SQS message sent (API or SNS
   delivery) counts in ``NumberOfMessagesSent``.
@@ -48,6 +52,7 @@ from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.common_models import BaseModel
 from moto.core.exceptions import JsonRESTError
 from moto.core.utils import unix_time
+from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.logs.models import LogGroup
 from moto.sns.exceptions import InternalError
@@ -218,6 +223,9 @@ def install(sandbox: Sandbox) -> None:
             return _ORIGINALS["new"].__func__(cls, *args, **kwargs)
         return object.__new__(cls)
 
+    for name in _WRITE_METHODS:
+        _ORIGINALS[f"ddb_{name}"] = getattr(DynamoDBBackend, name)
+        setattr(DynamoDBBackend, name, _serialized(_ORIGINALS[f"ddb_{name}"]))
     moto.backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
     BaseModel.__new__ = staticmethod(new_model)  # type: ignore[assignment]
     LambdaBackend.send_dynamodb_items = send_dynamodb_items  # type: ignore[method-assign]
@@ -237,6 +245,17 @@ def install(sandbox: Sandbox) -> None:
 
 
 _local = threading.local()
+_ITEM_WRITES = threading.RLock()  # transactions call the single-item writes: re-entrant
+_WRITE_METHODS = ("put_item", "update_item", "delete_item", "transact_write_items")
+
+
+def _serialized(method: Any) -> Any:
+    def write(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _ITEM_WRITES:
+            return method(self, *args, **kwargs)
+
+    write.__wrapped__ = method  # type: ignore[attr-defined]
+    return write
 
 
 def publish_past_chaos(account: str, region: str, topic_arn: str, subject: str, message: str) -> None:
@@ -260,6 +279,8 @@ def uninstall() -> None:
     SNSBackend.publish = _ORIGINALS["publish"]  # type: ignore[method-assign]
     SNSBackend.publish_batch = _ORIGINALS["publish_batch"]  # type: ignore[method-assign]
     moto.backends.list_of_moto_modules = _ORIGINALS["modules"]  # type: ignore[assignment]
+    for name in _WRITE_METHODS:
+        setattr(DynamoDBBackend, name, _ORIGINALS[f"ddb_{name}"])
     BaseModel.__new__ = _ORIGINALS["new"]  # type: ignore[assignment]
     SQSBackend.is_message_valid_based_on_retention_period = _ORIGINALS["retention"]  # type: ignore[method-assign]
     ChangeSet.apply = _ORIGINALS["apply"]  # type: ignore[method-assign]

@@ -34,7 +34,8 @@ def inject_poison(bench: Workbench, count: int, prefix: str = "poison", spacing_
 
 def transient_failure(bench: Workbench, request: dict[str, Any], timeout_s: float = 30.0) -> str | None:
     """Sandbox only: make every SNS publish fail while one order is processed, so it
-    reaches the DLQ as PROCESSED-but-not-notified; a redrive then completes it."""
+    reaches the DLQ still NEW (an order is PROCESSED only once its notification is
+    accepted); a redrive then notifies it and completes it."""
     if not bench.settings.is_sandbox:
         return None
     endpoint = bench.settings.endpoint_url or ""

@@ -18,8 +18,9 @@ import pandas as pd
 from ..ops.notifications import Subscription, receive
 from .bench import Workbench
 
-# notifiedAt is recorded after the publish call returns, so a subscriber may
-# receive the message before it: "received" is measured from "processed".
+# processedAt is when ProcessOrder took the order, notifiedAt when SNS accepted its
+# notification; both are written together afterwards (one write per order), so a
+# subscriber may receive the message before notifiedAt: "received" is measured from "processed".
 STAGES = {
     "write → stream": ("created", "stream"),
     "stream → processed": ("stream", "processed"),

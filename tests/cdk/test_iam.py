@@ -68,11 +68,12 @@ def test_process_order_reads_stream_updates_publishes_and_sends_to_dlq(raw):
     (queue_id,) = resources(raw, "AWS::SQS::Queue")
     assert actions(statements) == {
         "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",
-        "dynamodb:UpdateItem", "sns:Publish", "sqs:SendMessage",
+        "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "sns:Publish", "sqs:SendMessage",
     } | KEY_USE | LOGS  # fmt: skip
     by_action = {a: s["Resource"] for s in statements for a in as_list(s["Action"])}
     assert by_action["dynamodb:GetRecords"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
     assert by_action["dynamodb:UpdateItem"] == {"Fn::GetAtt": [table_id, "Arn"]}
+    assert by_action["dynamodb:BatchGetItem"] == {"Fn::GetAtt": [table_id, "Arn"]}
     assert by_action["sns:Publish"] == {"Ref": topic_id}
     assert by_action["sqs:SendMessage"] == {"Fn::GetAtt": [queue_id, "Arn"]}
 

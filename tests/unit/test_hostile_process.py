@@ -31,18 +31,18 @@ class Memory:
         self.orders.setdefault(order.order_id, order)
         return self.orders[order.order_id], True
 
-    def mark_processed(self, order_id, at):
+    def statuses(self, order_ids):
+        return {order_id: self.orders[order_id].status if order_id in self.orders else None for order_id in order_ids}
+
+    def complete(self, order_id, processed_at, notified_at):
         order = self.orders.get(order_id)
         if order is None:
             return TransitionResult(Transition.MISSING, None)
         if order.status is not OrderStatus.NEW:
             return TransitionResult(Transition.ALREADY_DONE, order)
-        self.orders[order_id] = order.transition(OrderStatus.PROCESSED, at)
+        self.orders[order_id] = replace(order.transition(OrderStatus.PROCESSED, processed_at), notified_at=notified_at)
         self.transitions[order_id] = self.transitions.get(order_id, 0) + 1
         return TransitionResult(Transition.APPLIED, self.orders[order_id])
-
-    def mark_notified(self, order_id, at):
-        self.orders[order_id] = replace(self.orders[order_id], notified_at=at)
 
 
 class Sent:

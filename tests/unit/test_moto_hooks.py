@@ -144,3 +144,60 @@ def test_a_function_may_use_a_public_layer_of_another_account(monkeypatch):
         lam.create_function(FunctionName="fn", Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": code.getvalue()})
         lam.update_function_configuration(FunctionName="fn", Layers=[public])
         assert [layer["Arn"] for layer in lam.get_function_configuration(FunctionName="fn")["Layers"]] == [public]
+
+
+def test_conditional_updates_are_atomic_as_on_dynamodb(monkeypatch):
+    """moto checks a condition, then writes: two concurrent NEW -> PROCESSED updates could
+    both pass. The sandbox serialises item writes; a slowed-down condition check shows it."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from botocore.exceptions import ClientError
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models import DynamoDBBackend
+
+    real_parser = dynamodb_models.create_condition_expression_parser
+
+    def slow_parser(*args, **kwargs):
+        parsed = real_parser(*args, **kwargs).parse()
+        holds = parsed.expr
+
+        class Slow:
+            def parse(self):
+                return self
+
+            def expr(self, item):
+                outcome = holds(item)
+                time.sleep(0.05)  # the window between the check and the write
+                return outcome
+
+        return Slow()
+
+    monkeypatch.setattr(dynamodb_models, "create_condition_expression_parser", slow_parser)
+
+    def winners(client):
+        client.put_item(TableName="t", Item={"k": {"S": "o"}, "status": {"S": "NEW"}})
+        barrier = threading.Barrier(4)
+
+        def transition(n):
+            barrier.wait()
+            try:
+                client.update_item(TableName="t", Key={"k": {"S": "o"}}, UpdateExpression="SET #s = :p, #by = :n",
+                                   ConditionExpression="#s = :new", ExpressionAttributeNames={"#s": "status", "#by": "by"},
+                                   ExpressionAttributeValues={":p": {"S": "PROCESSED"}, ":new": {"S": "NEW"}, ":n": {"N": str(n)}})
+                return 1
+            except ClientError:
+                return 0
+
+        with ThreadPoolExecutor(4) as pool:
+            return sum(pool.map(transition, range(4)))
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(TableName="t", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        assert winners(client) > 1, "without the lock moto lets several conditional updates through"
+        monkeypatch.setattr(DynamoDBBackend, "update_item", moto_hooks._serialized(DynamoDBBackend.update_item))
+        monkeypatch.setattr(DynamoDBBackend, "put_item", moto_hooks._serialized(DynamoDBBackend.put_item))
+        assert winners(client) == 1

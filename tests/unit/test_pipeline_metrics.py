@@ -61,7 +61,7 @@ def test_a_refused_publish_is_counted_as_a_failed_notification(process_handler, 
     capsys.readouterr()
     process_handler(stream_event(insert(order)), context)
     [line] = emf_lines(capsys.readouterr().out)
-    assert values(line) == {"OrdersProcessed": 1, "NotificationsPublished": 0, "NotificationsFailed": 1}
+    assert values(line) == {"OrdersProcessed": 0, "NotificationsPublished": 0, "NotificationsFailed": 1}  # still NEW: retried
 
 
 def test_namespace_and_service_follow_powertools_variables():

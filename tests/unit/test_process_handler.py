@@ -56,7 +56,7 @@ def test_invalid_records_are_reported_and_the_rest_processed(process_handler, co
 
 def test_processed_orders_in_an_insert_image_need_no_work(process_handler, context, repo, clock, subscriber):
     order = new_order(repo, clock, "k1")
-    repo.mark_processed(order.order_id, "2026-11-26T12:00:01.000Z")
+    repo.complete(order.order_id, "2026-11-26T12:00:01.000Z", "2026-11-26T12:00:01.000Z")
     done = repo.get(order.order_id)
     assert process_handler(stream_event(insert(done)), context) == {"batchItemFailures": []}
     assert subscriber.messages() == []
@@ -78,7 +78,7 @@ def test_retry_after_a_failed_publish_still_sends_the_notification(process_handl
     monkeypatch.setattr(process_order.notifier, "_client", Down())
     response = process_handler(stream_event(record), context)
     assert response == {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
-    assert repo.get(order.order_id).status.value == "PROCESSED"  # the state moved once
+    assert repo.get(order.order_id).status.value == "NEW"  # PROCESSED only once a notification is accepted
     assert repo.get(order.order_id).notified_at is None
 
     monkeypatch.setattr(process_order.notifier, "_client", real)

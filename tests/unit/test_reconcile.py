@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from orders_lib.domain.model import InvalidOrder, Order
+from orders_lib.domain.model import InvalidOrder, Order, OrderStatus
 from orders_lib.domain.notification import dedup_id
 from orders_lib.ops import reconcile
 from orders_lib.ops.dlq import FailedBatch
@@ -222,9 +222,8 @@ def test_readers_return_the_notifications_and_items(dynamodb, repo, clock, subsc
 
     o = order("k1", clock)
     repo.create(o)
-    repo.mark_processed(o.order_id, "2026-11-26T12:00:01.000Z")
-    notifier.publish([repo.get(o.order_id)] * 2)
-    repo.mark_notified(o.order_id, "2026-11-26T12:00:01.100Z")
+    notifier.publish([o.transition(OrderStatus.PROCESSED, "2026-11-26T12:00:01.000Z")] * 2)
+    repo.complete(o.order_id, "2026-11-26T12:00:01.000Z", "2026-11-26T12:00:01.100Z")
     notes = reconcile.drain_notifications(clients.client("sqs", SETTINGS), subscriber.queue_url, quiet_polls=1)
     items = reconcile.scan_items(dynamodb, TABLE)
     records, _ = history(o.to_item())

@@ -46,27 +46,45 @@ def test_created_order_carries_ttl_and_derived_total(repo, clock):
     assert stored["createdAt"] == "2026-11-26T12:00:00.000Z"
 
 
-def test_new_moves_to_processed_exactly_once(repo, clock):
+def test_new_moves_to_processed_exactly_once_with_both_times(repo, clock):
     order = create_order(valid_request(), repo, clock).order
-    first = repo.mark_processed(order.order_id, "2026-11-26T12:00:01.000Z")
-    second = repo.mark_processed(order.order_id, "2026-11-26T12:00:02.000Z")
+    first = repo.complete(order.order_id, "2026-11-26T12:00:01.000Z", "2026-11-26T12:00:01.020Z")
+    second = repo.complete(order.order_id, "2026-11-26T12:00:02.000Z", "2026-11-26T12:00:02.020Z")
     assert first.outcome is Transition.APPLIED and first.order.status is OrderStatus.PROCESSED
-    assert second.outcome is Transition.ALREADY_DONE
-    assert repo.get(order.order_id).processed_at == "2026-11-26T12:00:01.000Z"
+    assert second.outcome is Transition.ALREADY_DONE and second.order.processed_at == "2026-11-26T12:00:01.000Z"
+    stored = repo.get(order.order_id)
+    assert (stored.processed_at, stored.notified_at) == ("2026-11-26T12:00:01.000Z", "2026-11-26T12:00:01.020Z")
 
 
 def test_processing_a_missing_order_creates_nothing(repo):
-    assert repo.mark_processed("nope", "2026-11-26T12:00:01.000Z").outcome is Transition.MISSING
+    assert repo.complete("nope", "2026-11-26T12:00:01.000Z", "2026-11-26T12:00:01.000Z").outcome is Transition.MISSING
     assert repo.get_item("nope") is None
 
 
-def test_notified_at_keeps_the_first_time(repo, clock):
-    order = create_order(valid_request(), repo, clock).order
-    repo.mark_notified(order.order_id, "2026-11-26T12:00:03.000Z")
-    repo.mark_notified(order.order_id, "2026-11-26T12:00:09.000Z")
-    repo.mark_notified("gone", "2026-11-26T12:00:09.000Z")
-    assert repo.get(order.order_id).notified_at == "2026-11-26T12:00:03.000Z"
-    assert repo.get_item("gone") is None
+def test_statuses_reads_many_orders_at_once(repo, clock, dynamodb):
+    new = create_order(valid_request(idempotencyKey="s1"), repo, clock).order
+    done = create_order(valid_request(idempotencyKey="s2"), repo, clock).order
+    repo.complete(done.order_id, "2026-11-26T12:00:01.000Z", "2026-11-26T12:00:01.000Z")
+    dynamodb.put_item(TableName=repo.table_name, Item={"orderId": {"S": "odd"}, "status": {"S": "SHIPPED"}})
+    assert repo.statuses([new.order_id, done.order_id, "gone", "odd"]) == {
+        new.order_id: OrderStatus.NEW, done.order_id: OrderStatus.PROCESSED, "gone": None, "odd": None}
+
+
+def test_statuses_asks_again_for_unprocessed_keys(repo, clock):
+    order = create_order(valid_request(idempotencyKey="u1"), repo, clock).order
+    real = repo.client
+
+    class Throttled:
+        calls = 0
+
+        def batch_get_item(self, RequestItems):  # noqa: N803 - botocore's parameter name
+            Throttled.calls += 1
+            if Throttled.calls == 1:
+                return {"Responses": {}, "UnprocessedKeys": RequestItems}
+            return real.batch_get_item(RequestItems=RequestItems)
+
+    repo._client = Throttled()
+    assert repo.statuses([order.order_id]) == {order.order_id: OrderStatus.NEW} and Throttled.calls == 2
 
 
 def test_listing_is_paginated_and_bounded(repo, clock):
