@@ -5,6 +5,7 @@ collecting), on a free port, and the kernels find it through
 ORDERS_ENDPOINT_URL; it is stopped when the session ends."""
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -16,6 +17,9 @@ _STATE: dict[str, Path] = {}
 def pytest_configure(config):
     if not config.pluginmanager.hasplugin("nbval") or not config.getoption("nbval_lax", default=False):
         return
+    from orders_lib.workbook.lab import write_kernel_config
+
+    write_kernel_config(Path(sys.prefix))  # quiet kernels, as in make demo (see lab.py)
     state_dir = Path(tempfile.mkdtemp(prefix="nbval-sandbox-"))
     sandbox, _ = control.start(port=0, state_dir=state_dir, deploy=False)
     os.environ["ORDERS_ENDPOINT_URL"] = sandbox.endpoint

@@ -359,17 +359,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Sandbox on {state.endpoint}: running the notebooks (deploy, orders, latency, DLQ, operations) ...", flush=True)
     try:
         summary = run_all(args.output, {"target": "sandbox", "endpoint": state.endpoint})
-        iam = control.control(state.endpoint, "iam")
     finally:
         if fresh and not args.keep:
             control.stop(args.state_dir)
     latency = summary.get("latency_ms", {})
     print(f"\nOrders {summary['orders']} | processed {summary['processed']} | notified {summary['notified']} | "
           f"DLQ messages {summary['dlq_messages']} | write->PROCESSED p50 {latency.get('p50')} ms, p99 {latency.get('p99')} ms")
+    iam = summary["iam"]
     print(f"IAM {iam['mode']}: the functions' roles allowed {iam['checked']} call(s), refused {iam['refused']}"
-          + "".join(f"\n  {r['message']}" for r in iam["recent"][-5:]))
+          + (" (orders sandbox iam lists them)" if iam["refused"] else ""))
     print(f"Notebook run times (s): {summary['notebooks']}")
-    print(f"Reports: {args.output}/ (executed notebooks, HTML, charts, summary.json)")
+    print(f"Reports: {args.output}/index.html (figures, charts, each notebook's report; executed notebooks beside them)")
     print("Sandbox left running: make sandbox-stop when done" if args.keep or not fresh else "Sandbox stopped (KEEP=1 leaves it running)")
     return 0
 
@@ -378,10 +378,11 @@ def cmd_lab(args: argparse.Namespace) -> int:
     """JupyterLab on the notebooks, bound to 127.0.0.1, with a printed token."""
     import secrets
 
-    from .workbook.lab import lab_command, write_overrides
+    from .workbook.lab import lab_command, write_kernel_config, write_overrides
 
     token = os.environ.get("JUPYTER_TOKEN") or secrets.token_hex(16)
     write_overrides(Path(sys.prefix))
+    write_kernel_config(Path(sys.prefix))
     print(f"JupyterLab: http://127.0.0.1:{args.port}/lab?token={token}", flush=True)
     os.execvp(sys.executable, lab_command(sys.executable, args.port, token))
     return 0  # not reached

@@ -60,8 +60,8 @@ TARGETS = [
     Target("iam.refused", "IAM refusals of the stack's roles in the whole run", 0, False,
            "a call the deployed roles do not allow: see GET /_sandbox/iam or the sandbox log"),
     Target("cold_start_ratio_vs_boto3_with_clients", "handler import / boto3 creating the same clients", 1.25, False,
-           "the handlers also import Powertools (Logger, Metrics, the stream data classes: ~40 ms together) and, in this "
-           "checkout, the editable install's import hook (~9 ms, absent from the Lambda asset); see python -X importtime"),
+           "the handlers also import Powertools (Logger, Metrics, the stream data classes: ~40 ms together); "
+           "see python -X importtime"),
 ]
 
 

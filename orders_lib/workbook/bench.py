@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import boto3
 import pandas as pd
 
 from ..aws.clients import client, new_client
@@ -23,8 +24,18 @@ class Workbench:
 
     @classmethod
     def connect(cls, target: str = "sandbox", stack: str | None = None, endpoint: str | None = None, region: str | None = None) -> Workbench:
-        """One call from a notebook's parameters to a working connection."""
-        return cls(Settings.from_env(target=target, stack_name=stack, endpoint_url=endpoint, region=region))
+        """One call from a notebook's parameters to a working connection.
+
+        On AWS the credentials are checked first (one STS call): without usable ones this raises
+        ``NoAwsCredentials`` saying what to configure, in the notebook's first cell, instead of
+        an error deep inside a deploy.
+        """
+        settings = Settings.from_env(target=target, stack_name=stack, endpoint_url=endpoint, region=region)
+        if not settings.is_sandbox:
+            from ..deploy.credentials import caller_identity
+
+            caller_identity(boto3.session.Session(region_name=settings.region))
+        return cls(settings)
 
     def client(self, service: str) -> Any:
         return client(service, self.settings)

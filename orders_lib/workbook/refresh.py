@@ -32,8 +32,13 @@ def strip_volatile(path: Path) -> None:
 
 
 def refresh(names: tuple[str, ...] = NOTEBOOKS) -> None:
+    import sys
+
     import papermill
 
+    from .lab import write_kernel_config
+
+    write_kernel_config(Path(sys.prefix))
     with tempfile.TemporaryDirectory(prefix="nb-refresh-") as state:
         sandbox, _ = control.start(port=0, state_dir=Path(state), deploy=False)
         previous = os.environ.get("ORDERS_ENDPOINT_URL")

@@ -1,5 +1,5 @@
-"""Run the workbook unattended: every notebook through papermill, HTML copies,
-charts and a summary.json in ``reports/`` (``make demo``, ``make test-notebooks``)."""
+"""Run the workbook unattended: every notebook through papermill, HTML reports (code hidden),
+charts, a summary.json and an index.html in ``reports/`` (``make demo``, ``make test-notebooks``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ..deploy.synth import ROOT
+from ..settings import DEFAULT_SANDBOX_ENDPOINT
 from .bench import Workbench
+from .report import export_report, write_index
 
 NOTEBOOK_DIR = ROOT / "notebooks"
 NOTEBOOKS = ("01_deploy", "02_create_orders", "03_latency", "04_dlq", "05_operations")
@@ -25,8 +27,13 @@ class NotebookRun:
 
 
 def run_notebook(name: str, output_dir: Path, parameters: dict[str, Any], *, html: bool = True, timeout_s: int = 120) -> NotebookRun:
+    import sys
+
     import papermill
 
+    from .lab import write_kernel_config
+
+    write_kernel_config(Path(sys.prefix))
     output_dir.mkdir(parents=True, exist_ok=True)
     output = output_dir / f"{name}.ipynb"
     started = time.monotonic()
@@ -35,17 +42,7 @@ def run_notebook(name: str, output_dir: Path, parameters: dict[str, Any], *, htm
         kernel_name="python3", progress_bar=False, execution_timeout=timeout_s, log_output=False,
     )
     seconds = time.monotonic() - started
-    return NotebookRun(name, seconds, output, export_html(output) if html else None)
-
-
-def export_html(notebook: Path) -> Path:
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
-    target = notebook.with_suffix(".html")
-    target.write_text(body, encoding="utf-8")
-    return target
+    return NotebookRun(name, seconds, output, export_report(output) if html else None)
 
 
 def summarize(bench: Workbench) -> dict[str, Any]:
@@ -70,6 +67,12 @@ def summarize(bench: Workbench) -> dict[str, Any]:
 def run_all(output_dir: Path, parameters: dict[str, Any], names: tuple[str, ...] = NOTEBOOKS) -> dict[str, Any]:
     runs = [run_notebook(name, output_dir, {**parameters, "report_dir": str(output_dir.resolve())}) for name in names]
     bench = Workbench.connect(parameters.get("target", "sandbox"), parameters.get("stack"), parameters.get("endpoint"))
-    summary = {"notebooks": {r.name: round(r.seconds, 1) for r in runs}, **summarize(bench)}
+    summary = {"target": bench.settings.target, "notebooks": {r.name: round(r.seconds, 1) for r in runs}, **summarize(bench)}
+    if bench.settings.is_sandbox:
+        from ..sandbox import control
+
+        iam = control.control(bench.settings.endpoint_url or DEFAULT_SANDBOX_ENDPOINT, "iam")
+        summary["iam"] = {key: iam[key] for key in ("mode", "checked", "refused")}
     (output_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    write_index(output_dir, summary)
     return summary

@@ -2,6 +2,7 @@
 a failing cell fails the test with the cell's error."""
 
 import json
+import re
 
 import nbformat
 import pytest
@@ -41,7 +42,11 @@ def test_deploy_notebook_shows_stack_checks_outputs_and_smoke(executed):
     assert "cdk-nag: 0 unacknowledged findings" in text
     assert "TopicArn" in text and "DlqUrl" in text
     assert "'passed': True" in text
-    assert runs["01_deploy"].html.exists() and "<html" in runs["01_deploy"].html.read_text()[:500].lower()
+    report = runs["01_deploy"].html.read_text()
+    assert "<html" in report[:500].lower() and "AWS::DynamoDB::Table" in report
+    visible = re.sub(r"<(script|style)\b.*?</\1>|<[^>]+>", " ", report, flags=re.S)  # what a reader sees
+    assert "Workbench.connect" not in visible and "NBVAL" not in visible.upper()  # outputs, no code, no test markers
+    assert "Workbench.connect" in runs["01_deploy"].output.read_text()  # the executed notebook keeps the code
 
 
 def test_create_notebook_creates_refuses_and_lists(executed):

@@ -83,3 +83,12 @@ def test_credential_check_without_credentials_says_what_to_configure(monkeypatch
     assert credentials.main() == 2
     message = capsys.readouterr().err
     assert "No AWS credentials found" in message and "aws configure" in message and "Traceback" not in message
+
+
+def test_the_workbook_on_aws_without_credentials_stops_in_its_first_cell(monkeypatch):
+    from orders_lib.workbook.bench import Workbench
+
+    monkeypatch.setattr(boto3.session.Session, "get_credentials", lambda self: None)
+    with pytest.raises(credentials.NoAwsCredentials, match="No AWS credentials found.*aws configure"):
+        Workbench.connect("aws")
+    assert Workbench.connect("sandbox", endpoint="http://localhost:1").settings.is_sandbox  # the sandbox needs none

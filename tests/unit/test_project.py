@@ -16,16 +16,58 @@ def pyproject_requirements():
     return requirements
 
 
-def test_environment_yml_lists_the_same_packages_as_pyproject():
+def locked_versions():
+    """name -> versions pinned in requirements.lock (a package may have one per Python range)."""
+    from packaging.utils import canonicalize_name
+
+    pins: dict[str, set[str]] = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line[0].isspace() and not line.startswith("#"):
+            requirement = line.split(";")[0].strip()
+            name, _, version = requirement.partition("==")
+            assert version, f"not pinned in requirements.lock: {line}"
+            pins.setdefault(canonicalize_name(name.split("[")[0]), set()).add(version)
+    return pins
+
+
+def test_the_lock_pins_every_requirement_of_pyproject_within_its_range():
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = locked_versions()
+    for text in pyproject_requirements():
+        requirement = Requirement(text)
+        versions = pins.get(canonicalize_name(requirement.name))
+        assert versions, f"{requirement.name} is in pyproject.toml but not in requirements.lock: run make lock"
+        assert all(requirement.specifier.contains(v, prereleases=True) for v in versions), (
+            f"requirements.lock pins {requirement.name} {versions}, outside {requirement.specifier}: run make lock")
+
+
+def test_environment_yml_installs_the_lock():
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_section = next(entry["pip"] for entry in environment["dependencies"] if isinstance(entry, dict))
     conda = [entry for entry in environment["dependencies"] if isinstance(entry, str)]
     assert "python=3.12" in conda
-    assert sorted(r for r in pip_section if r != "-e .") == sorted(pyproject_requirements())
-    assert "-e ." in pip_section
+    assert pip_section == ["-r requirements.lock", "-e ."]
+
+
+def test_make_setup_installs_the_lock():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "pip install --quiet -r requirements.lock" in makefile and "--no-deps -e ." in makefile
 
 
 def test_handlers_stay_thin():
     for handler in (ROOT / "lambdas").glob("*.py"):
         code = [line for line in handler.read_text().splitlines() if line.strip() and not line.lstrip().startswith("#")]
         assert len(code) <= 30, f"{handler.name} has {len(code)} lines of code; move logic into orders_lib"
+
+
+def test_notebooks_keep_test_markers_in_tags_not_in_the_code():
+    """nbval reads cell tags; a marker comment would show in every report and in JupyterLab."""
+    import nbformat
+
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        book = nbformat.read(path, as_version=4)
+        code = [cell for cell in book.cells if cell.cell_type == "code"]
+        assert not [c.source for c in code if "NBVAL" in c.source], path.name
+        assert any("nbval-check-output" in c.metadata.get("tags", []) for c in code), f"{path.name} checks nothing"
