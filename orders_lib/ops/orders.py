@@ -288,3 +288,40 @@ def watch(fetch: Callable[[], list[dict[str, Any]]], interval_s: float = 1.0, ro
         done += 1
         if rounds is None or done < rounds:
             time.sleep(interval_s)
+
+
+@dataclass(frozen=True)
+class Journey:
+    """Where one order is on its way: created (NEW), PROCESSED, notified, with the stored times."""
+
+    order_id: str
+    status: str
+    created_at: str = ""
+    processed_at: str = ""
+    notified_at: str = ""
+
+    @classmethod
+    def of(cls, order_id: str, item: dict[str, Any] | None) -> Journey:
+        if item is None:
+            return cls(order_id, "MISSING")
+        return cls(order_id, str(item.get("status", "INVALID")), item.get("createdAt", ""), item.get("processedAt", ""),
+                   item.get("notifiedAt", ""))
+
+    @property
+    def final(self) -> bool:
+        """Nothing more will happen to it: notified, or gone."""
+        return bool(self.notified_at) or self.status == "MISSING"
+
+    def steps(self) -> list[tuple[str, str]]:
+        """(stage, time) for each stage reached, in order."""
+        if self.status == "MISSING":
+            return [("not in the table", "")]
+        reached = [("NEW", self.created_at)]
+        if self.status == "PROCESSED" or self.processed_at:
+            reached.append(("PROCESSED", self.processed_at))
+        if self.notified_at:
+            reached.append(("notified", self.notified_at))
+        return reached
+
+    def summary(self) -> str:
+        return " → ".join(f"{stage} {at[11:23]}".strip() for stage, at in self.steps())

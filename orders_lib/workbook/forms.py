@@ -3,13 +3,15 @@ papermill run calls directly, so what CI runs is what a person clicks."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import ipywidgets as w
 from IPython.display import display
 
 from ..domain.validation import CURRENCIES
-from ..ops.orders import BulkReport, CreateResult, build_request, create_bulk
+from ..ops.orders import BulkReport, CreateResult, Journey, build_request, create_bulk
 from .bench import Workbench
 
 
@@ -34,8 +36,14 @@ class ItemRow:
         return (self.sku.value, self.name.value, self.quantity.value, self.price.value)
 
 
+FOLLOW_S = 60.0  # how long the form follows an order on its way (AWS: seconds; the sandbox: milliseconds)
+FOLLOW_EVERY_S = 0.25
+
+
 class OrderForm:
-    """Customer, item rows (add/remove), currency, Create; shows the result or every error."""
+    """Customer, item rows (add/remove), currency, Create; shows the result or every error, then
+    follows the new order as it moves (NEW -> PROCESSED -> notified) from a background thread,
+    so the kernel stays free and the latest-orders table refreshes as the status changes."""
 
     def __init__(self, bench: Workbench) -> None:
         self.bench = bench
@@ -50,7 +58,11 @@ class OrderForm:
         self.create_button = w.Button(description="Create", button_style="primary", icon="check")
         self.output = w.Output()
         self.latest = w.HTML()
+        self.journey = w.HTML()
         self.last_result: CreateResult | None = None
+        self.last_journey: Journey | None = None
+        self._follower: threading.Thread | None = None
+        self._stop_following = threading.Event()
         self.add_button.on_click(lambda _: self.add_item())
         self.create_button.on_click(lambda _: self.submit())
         self.add_item("NB-A5", "Notebook A5", 2, "4.50")
@@ -85,7 +97,43 @@ class OrderForm:
         self.last_result = self.bench.create(self.request())
         show_text(self.output, self.last_result.summary())
         self.refresh_latest()
+        if self.last_result.ok and self.last_result.order:
+            self.follow(self.last_result.order["orderId"])
+        else:
+            self.stop_following()
+            self.journey.value = ""
         return self.last_result
+
+    def follow(self, order_id: str, timeout_s: float = FOLLOW_S) -> None:
+        """Watch ``order_id`` until it is notified (or ``timeout_s``), updating the widgets as it moves."""
+        self.stop_following()
+        self._stop_following = stop = threading.Event()
+        self._follower = threading.Thread(target=self._watch, args=(order_id, time.monotonic() + timeout_s, stop),
+                                          name=f"follow-{order_id[:8]}", daemon=True)
+        self._follower.start()
+
+    def _watch(self, order_id: str, deadline: float, stop: threading.Event) -> None:
+        shown = None
+        while not stop.is_set():
+            journey = Journey.of(order_id, self.bench.repository.get_item(order_id))
+            if journey != shown:
+                shown = self.last_journey = journey
+                self.journey.value = f'<span class="order-journey"><b>{order_id}</b>: {journey.summary()}</span>'
+                self.refresh_latest()
+            if journey.final or time.monotonic() >= deadline or stop.wait(FOLLOW_EVERY_S):
+                return
+
+    def stop_following(self) -> None:
+        self._stop_following.set()
+        if self._follower is not None and self._follower is not threading.current_thread():
+            self._follower.join(timeout=5)
+        self._follower = None
+
+    def wait_final(self, timeout_s: float = FOLLOW_S) -> Journey | None:
+        """Wait for the followed order's last state (an unattended run's way to see it arrive)."""
+        if self._follower is not None:
+            self._follower.join(timeout=timeout_s)
+        return self.last_journey
 
     def refresh_latest(self, limit: int = 5) -> None:
         """The latest orders under the form, so a new one shows up with its status."""
@@ -95,7 +143,7 @@ class OrderForm:
     def widget(self) -> w.Widget:
         customer = w.VBox([self.customer_id, self.name, self.email, self.currency, self.key])
         items = w.VBox([w.HTML("<b>Items</b> (SKU, name, quantity, unit price)"), self.items_box, self.add_button])
-        return w.VBox([customer, items, self.create_button, self.output, self.latest])
+        return w.VBox([customer, items, self.create_button, self.output, self.journey, self.latest])
 
     def show(self) -> None:
         display(self.widget())

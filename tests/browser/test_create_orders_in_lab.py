@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from orders_lib.sandbox import control
 from orders_lib.workbook.lab import lab_command, write_overrides
 
 CHROMIUM = "/usr/bin/chromium"
@@ -53,7 +54,7 @@ def lab(sandbox, tmp_path_factory):
     server.wait(timeout=20)
 
 
-def test_fill_the_form_click_create_and_see_the_order(lab):
+def test_fill_the_form_click_create_and_see_the_order_reach_processed(lab, sandbox):
     base, token = lab
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
@@ -75,11 +76,19 @@ def test_fill_the_form_click_create_and_see_the_order(lab):
             page.get_by_placeholder("item name").first.fill("Red pen")
             page.locator(".widget-inline-hbox input[type=number]").first.fill("6")
             page.get_by_placeholder("unit price").first.fill("2.25")
+            # ProcessOrder slowed by 3 s: the form must show the order NEW first, then follow it on its own.
+            control.control(sandbox.endpoint, "chaos", {"function_delay_ms": {"techtest-process-order": 3000}})
             page.get_by_role("button", name="Create").first.click()
             confirmation = page.locator(".widget-output").filter(has_text="created: 13.50 EUR, status NEW").first
             expect(confirmation).to_be_visible(timeout=30_000)
             order_id = confirmation.inner_text().split()[1]
+            journey = page.locator(".order-journey").filter(has_text=order_id).first
+            expect(journey).to_contain_text("NEW", timeout=10_000)
+            expect(journey).to_contain_text("PROCESSED", timeout=30_000)
+            expect(journey).to_contain_text("notified", timeout=10_000)
             expect(page.locator("table.orders-latest").first).to_contain_text(order_id, timeout=30_000)
+            expect(page.locator("table.orders-latest").first).to_contain_text("PROCESSED", timeout=10_000)
         finally:
+            control.control(sandbox.endpoint, "chaos", {"reset": True})
             page.screenshot(path=str(ARTIFACTS / "02_create_orders.png"), full_page=True)
             browser.close()

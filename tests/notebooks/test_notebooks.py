@@ -51,7 +51,7 @@ def test_deploy_notebook_shows_stack_checks_outputs_and_smoke(executed):
 
 def test_create_notebook_creates_refuses_and_lists(executed):
     text = text_of(executed[1]["02_create_orders"].output)
-    assert "created: 12.75 EUR, status NEW" in text
+    assert "created: 12.75 EUR, status NEW" in text and "on its way: NEW → PROCESSED → notified" in text
     assert "customer.email: has an invalid format" in text and "items[0].unitPrice: must have at most 2 decimal places" in text
     assert "'pending': 0" in text
 

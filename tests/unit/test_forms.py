@@ -4,9 +4,25 @@ from orders_lib.ops.orders import CreateResult, build_request
 from orders_lib.workbook.forms import OrderForm
 
 
+class FakeRepository:
+    """The stored order as ProcessOrder moves it, one state per read."""
+
+    def __init__(self, states):
+        self.states, self.reads = list(states), 0
+
+    def get_item(self, order_id):
+        self.reads += 1
+        return self.states.pop(0) if len(self.states) > 1 else self.states[0]
+
+
+NEW = {"orderId": "o-1", "status": "NEW", "createdAt": "2026-11-27T09:00:00.100Z"}
+DONE = {**NEW, "status": "PROCESSED", "processedAt": "2026-11-27T09:00:01.200Z", "notifiedAt": "2026-11-27T09:00:01.250Z"}
+
+
 class FakeBench:
-    def __init__(self):
+    def __init__(self, states=(NEW, NEW, DONE)):
         self.sent = []
+        self.repository = FakeRepository(states)
 
     def create(self, request):
         self.sent.append(request)
@@ -42,3 +58,21 @@ def test_fill_then_create_shows_every_error():
     result = form.submit()
     assert result.status_code == 400
     assert "customer.name: must not be blank" in form.output.outputs[0]["text"]
+
+
+def test_the_form_follows_the_new_order_until_it_is_notified():
+    bench = FakeBench()
+    form = OrderForm(bench)
+    form.create_button.click()
+    journey = form.wait_final(timeout_s=10)
+    assert journey.final and [stage for stage, _ in journey.steps()] == ["NEW", "PROCESSED", "notified"]
+    assert "o-1</b>: NEW 09:00:00.100 → PROCESSED 09:00:01.200 → notified 09:00:01.250" in form.journey.value
+    assert bench.repository.reads >= 3
+
+
+def test_a_rejected_request_is_not_followed():
+    bench = FakeBench()
+    form = OrderForm(bench)
+    form.name.value = ""
+    form.create_button.click()
+    assert form.wait_final() is None and form.journey.value == "" and bench.repository.reads == 0
