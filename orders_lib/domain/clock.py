@@ -13,8 +13,9 @@ def utc_now() -> datetime:
 
 
 def to_iso(moment: datetime) -> str:
-    """ISO-8601 in UTC with milliseconds, e.g. ``2026-11-26T20:10:00.123Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    """ISO-8601 in UTC with microseconds, e.g. ``2026-11-26T20:10:00.123456Z`` (stage times a
+    fraction of a millisecond apart stay apart; see 03_latency)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def from_iso(text: str) -> datetime:

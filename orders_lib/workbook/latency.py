@@ -161,3 +161,114 @@ def reading(stats: pd.DataFrame, frame: pd.DataFrame) -> str:
     if missing:
         lines.append(f"{missing} order(s) were not PROCESSED when measured: look in the DLQ notebook.")
     return "\n".join(line for line in lines if line)
+
+
+# -- latency against load ---------------------------------------------------------------------
+
+SWEEP_RATES = (10.0, 25.0, 50.0, 100.0, 200.0)
+KEEPS_UP = 0.9  # achieved / offered below this: the pipeline has fallen behind
+
+
+def load_sweep(bench: Workbench, rates: tuple[float, ...] = SWEEP_RATES, per_rate: int = 60, clients: int = 4,
+               seed: int = 100) -> pd.DataFrame:
+    """For each offered rate: ``per_rate`` orders from ``clients`` callers, then write → PROCESSED
+    p50/p99 and the rate achieved (orders PROCESSED per second, first write to last PROCESSED)."""
+    from ..domain.clock import from_iso
+    from ..ops.orders import create_bulk
+
+    rows = []
+    for rate in rates:
+        report = create_bulk(bench.client("lambda"), bench.outputs.create_function, per_rate, rate_per_s=rate,
+                             clients=clients, seed=seed + int(rate * 10))
+        bench.wait_processed(report.order_ids, timeout_s=120, notified=False)
+        items = [item for item in (bench.repository.get_item(i) for i in report.order_ids) if item and item.get("processedAt")]
+        if not items:
+            continue
+        created = [from_iso(item["createdAt"]) for item in items]
+        processed = [from_iso(item["processedAt"]) for item in items]
+        waits = pd.Series([(p - c).total_seconds() * 1000 for c, p in zip(created, processed, strict=True)])
+        span_s = max((max(processed) - min(created)).total_seconds(), 1e-6)
+        rows.append({"offered_per_s": rate, "achieved_per_s": round(len(items) / span_s, 1), "orders": len(items),
+                     "p50_ms": round(float(waits.quantile(0.5)), 2), "p99_ms": round(float(waits.quantile(0.99)), 2)})
+    return pd.DataFrame(rows, columns=["offered_per_s", "achieved_per_s", "orders", "p50_ms", "p99_ms"])
+
+
+def saturation(sweep: pd.DataFrame) -> float | None:
+    """The lowest offered rate the pipeline did not keep up with (None: it kept up with all)."""
+    behind = sweep[sweep["achieved_per_s"] < KEEPS_UP * sweep["offered_per_s"]]
+    return float(behind["offered_per_s"].min()) if not behind.empty else None
+
+
+def save_load_charts(frame: pd.DataFrame, sweep: pd.DataFrame, report_dir: Path) -> list[Path]:
+    """Per-stage breakdown, latency over the run with a rolling p99, and latency against load, as PNGs."""
+    from matplotlib.figure import Figure
+
+    report_dir = Path(report_dir)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+
+    figure = Figure(figsize=(7, 3.5))
+    axis = figure.subplots()
+    inner = [s for s in ("write → stream", "stream → processed", "processed → notified", "processed → received") if s in frame]
+    p50 = [frame[s].dropna().quantile(0.5) for s in inner]
+    p99 = [frame[s].dropna().quantile(0.99) for s in inner]
+    positions = range(len(inner))
+    axis.barh([p + 0.2 for p in positions], p99, height=0.4, label="p99", color="#90cdf4")
+    axis.barh([p - 0.2 for p in positions], p50, height=0.4, label="p50", color="#2b6cb0")
+    axis.set_yticks(list(positions), inner)
+    axis.invert_yaxis()
+    axis.set(title="Where the time goes, per stage", xlabel="milliseconds")
+    axis.legend()
+    figure.tight_layout()
+    paths.append(report_dir / "stages.png")
+    figure.savefig(paths[-1], dpi=110)
+
+    figure = Figure(figsize=(7, 3.5))
+    axis = figure.subplots()
+    ordered = frame.dropna(subset=["processed"]).sort_values("created")
+    seconds = (ordered["created"] - ordered["created"].iloc[0]).dt.total_seconds()
+    axis.scatter(seconds, ordered["write → processed"], s=6, color="#a0aec0", label="each order")
+    window = max(10, len(ordered) // 10)
+    axis.plot(seconds, ordered["write → processed"].rolling(window, min_periods=window // 2).quantile(0.99),
+              color="#c53030", label=f"rolling p99 ({window} orders)")
+    axis.set(title="Latency over the run", xlabel="seconds since the first order", ylabel="write → PROCESSED (ms)")
+    axis.set_ylim(bottom=0)
+    axis.legend()
+    figure.tight_layout()
+    paths.append(report_dir / "latency_over_run.png")
+    figure.savefig(paths[-1], dpi=110)
+
+    figure = Figure(figsize=(7, 3.5))
+    axis = figure.subplots()
+    axis.plot(sweep["offered_per_s"], sweep["p50_ms"], marker="o", label="p50", color="#2b6cb0")
+    axis.plot(sweep["offered_per_s"], sweep["p99_ms"], marker="o", label="p99", color="#c53030")
+    axis.set(xscale="log", title="Latency against load", xlabel="offered orders/s", ylabel="write → PROCESSED (ms)")
+    axis.set_xticks(list(sweep["offered_per_s"]), [f"{r:g}" for r in sweep["offered_per_s"]])
+    rates = axis.twinx()
+    rates.plot(sweep["offered_per_s"], sweep["achieved_per_s"], marker="s", linestyle="--", color="#718096", label="achieved/s")
+    rates.set_ylabel("achieved orders/s")
+    point = saturation(sweep)
+    if point is not None:
+        axis.axvline(point, color="#dd6b20", linestyle=":", label=f"falls behind at {point:g}/s")
+    lines = axis.get_legend_handles_labels()[0] + rates.get_legend_handles_labels()[0]
+    axis.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="upper left")
+    figure.tight_layout()
+    paths.append(report_dir / "latency_vs_load.png")
+    figure.savefig(paths[-1], dpi=110)
+    return paths
+
+
+def load_reading(sweep: pd.DataFrame) -> str:
+    """Where the pipeline saturates, from the sweep's numbers."""
+    if sweep.empty:
+        return "No sweep was measured."
+    point = saturation(sweep)
+    kept = sweep[sweep["offered_per_s"] < point] if point is not None else sweep
+    best = kept.iloc[-1] if not kept.empty else sweep.iloc[0]
+    if point is None:
+        return (f"It kept up with every offered rate up to {sweep['offered_per_s'].max():g} orders/s "
+                f"(p99 {sweep['p99_ms'].iloc[-1]:.1f} ms there): no saturation in this range.")
+    at = sweep[sweep["offered_per_s"] == point].iloc[0]
+    return (f"It kept up to {best['offered_per_s']:g} orders/s offered (p99 {best['p99_ms']:.1f} ms). "
+            f"At {point:g}/s it fell behind: {at['achieved_per_s']:g} orders/s achieved, p99 {at['p99_ms']:.1f} ms, "
+            f"so this target saturates between {best['offered_per_s']:g} and {point:g} orders/s.")

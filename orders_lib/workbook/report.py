@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Any
 
 CHART_TITLES = {
+    "latency_vs_load.png": "Latency against load, and where the pipeline falls behind",
+    "stages.png": "Where the time goes, per stage",
+    "latency_over_run.png": "Latency over the run (each order, rolling p99)",
     "latency_histogram.png": "Write → PROCESSED latency",
     "throughput.png": "Throughput over time",
     "operations.png": "Operations: the pipeline's metrics through the incident",

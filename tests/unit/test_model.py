@@ -61,9 +61,10 @@ def test_from_item_refuses_non_maps():
         Order.from_item(["x"])
 
 
-def test_timestamps_are_utc_with_milliseconds():
+def test_timestamps_are_utc_with_microseconds():
     moment = from_iso("2026-11-26T13:00:00.123456+01:00")
-    assert to_iso(moment) == "2026-11-26T12:00:00.123Z"
+    assert to_iso(moment) == "2026-11-26T12:00:00.123456Z"
+    assert from_iso("2026-11-26T12:00:00.123Z") == from_iso("2026-11-26T12:00:00.123000Z")  # stored ms still read
     with pytest.raises(ValueError, match="time zone"):
         from_iso("2026-11-26T12:00:00")
 

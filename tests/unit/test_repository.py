@@ -43,7 +43,7 @@ def test_created_order_carries_ttl_and_derived_total(repo, clock):
     assert stored["status"] == "NEW"
     assert stored["total"] == Decimal("12.75")
     assert stored["expiresAt"] - 1795694400 == 7 * 86400  # 2026-11-26T12:00Z + 7 days
-    assert stored["createdAt"] == "2026-11-26T12:00:00.000Z"
+    assert stored["createdAt"] == "2026-11-26T12:00:00.000000Z"
 
 
 def test_new_moves_to_processed_exactly_once_with_both_times(repo, clock):
