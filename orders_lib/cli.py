@@ -88,12 +88,13 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         shutil.rmtree(state_dir, ignore_errors=True)
         print(f"Sandbox stopped and {state_dir}/ removed")
         return 0
-    if args.action == "clock":
+    if args.action in ("clock", "iam", "chaos"):  # settings of the running sandbox
         state = control.running(state_dir)
         if state is None:
             print("No sandbox running: make sandbox-start", file=sys.stderr)
             return 1
-        changes = {"reset": True} if args.reset else {}
+        changes: dict[str, Any] = {"reset": True} if args.reset else {}
+    if args.action == "clock":
         if args.advance:
             changes["advance"] = args.advance
         clock = control.control(state.endpoint, "clock", changes or None)
@@ -101,21 +102,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
               f"TTL sweeps every {clock['ttl_interval_s']:g} s, {clock['ttl_deleted']} item(s) expired so far")
         return 0
     if args.action == "iam":
-        state = control.running(state_dir)
-        if state is None:
-            print("No sandbox running: make sandbox-start", file=sys.stderr)
-            return 1
-        changes = {"reset": True} if args.reset else {}
         if args.iam:
             changes["mode"] = args.iam
         print(_iam_report(control.control(state.endpoint, "iam", changes or None)))
         return 0
     if args.action == "chaos":
-        state = control.running(state_dir)
-        if state is None:
-            print("No sandbox running: make sandbox-start", file=sys.stderr)
-            return 1
-        changes: dict[str, Any] = {"reset": True} if args.reset else {}
         if args.sns_failure_rate is not None:
             changes["sns_publish_failure_rate"] = args.sns_failure_rate
         for option, key in ((args.delay, "function_delay_ms"), (args.crash, "function_crashes")):
