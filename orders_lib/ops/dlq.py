@@ -101,7 +101,7 @@ def read_batches(sqs: Any, queue_url: str, limit: int = 100) -> list[FailedBatch
 
 def load_records(streams: Any, batch: FailedBatch) -> list[dict[str, Any]]:
     """The stream records a failed batch covers, in Lambda's event shape."""
-    from ..sandbox.streams import to_event_record  # the same conversion the sandbox's mappings use
+    from orders_lib.sandbox.dynamodb.streams import to_event_record  # the same conversion the sandbox's mappings use
 
     try:
         iterator = streams.get_shard_iterator(

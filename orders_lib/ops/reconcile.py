@@ -203,7 +203,7 @@ def scan_items(dynamodb: Any, table_name: str) -> list[dict[str, Any]]:
 
 def read_stream(streams: Any, stream_arn: str) -> list[dict[str, Any]]:
     """Every record still in the table's stream, oldest first, in Lambda's event shape."""
-    from ..sandbox.streams import to_event_record  # standard library only: no moto import
+    from orders_lib.sandbox.dynamodb.streams import to_event_record  # standard library only: no moto import
 
     records: list[dict[str, Any]] = []
     shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"].get("Shards", [])

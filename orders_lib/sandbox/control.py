@@ -81,9 +81,9 @@ def serve(port: int, state_dir: Path, *, deploy: bool = True, stop: threading.Ev
           max_workers: int | None = None, max_queue: int | None = None, ttl_interval_s: float | None = None,
           iam: str | None = None) -> int:
     """Run the sandbox until ``stop`` is set (the body of the background process)."""
-    from .capacity import Limits
+    from orders_lib.sandbox.lambda_.invocation.capacity import Limits
     from .server import Sandbox  # moto is heavy: only the server process imports it
-    from .ttl import DEFAULT_INTERVAL_S
+    from orders_lib.sandbox.dynamodb.ttl import DEFAULT_INTERVAL_S
 
     interval = ttl_interval_s or float(os.environ.get("ORDERS_SANDBOX_TTL_INTERVAL") or DEFAULT_INTERVAL_S)
     sandbox = Sandbox(state_dir, port=port, limits=Limits.from_env(max_workers=max_workers, max_queue=max_queue),
@@ -93,7 +93,7 @@ def serve(port: int, state_dir: Path, *, deploy: bool = True, stop: threading.Ev
     state.write(state_dir)
     try:
         if deploy:
-            from .stack import deploy_into
+            from orders_lib.sandbox.cloudformation.stack import deploy_into
 
             state.stack_name, state.outputs = deploy_into(sandbox)
         state.status = "ready"

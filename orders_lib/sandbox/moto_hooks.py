@@ -59,12 +59,12 @@ from moto.sns.exceptions import InternalError
 from moto.sns.models import SNSBackend
 from moto.sqs.models import Message, SQSBackend
 
-from . import moto_cloudformation as cfn
-from . import moto_cloudwatch
-from .capacity import Throttled, reserved_concurrency
-from .runtime import FunctionSpec
-from .streams import compact_new_records
-from .ttl import user_identity
+from orders_lib.sandbox.cloudformation import moto_patches as cfn
+from orders_lib.sandbox.cloudwatch import moto_patches as moto_cloudwatch
+from orders_lib.sandbox.lambda_.invocation.capacity import Throttled, reserved_concurrency
+from orders_lib.sandbox.lambda_.invocation.runtime import FunctionSpec
+from orders_lib.sandbox.dynamodb.streams import compact_new_records
+from orders_lib.sandbox.dynamodb.ttl import user_identity
 
 if TYPE_CHECKING:
     from .server import Sandbox

@@ -32,19 +32,19 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from ..aws.clients import client
 from ..settings import Settings
 from . import moto_hooks
-from .capacity import Capacity, Limits, Throttled
+from orders_lib.sandbox.lambda_.invocation.capacity import Capacity, Limits, Throttled
 from .chaos import Chaos
-from .cloudwatch import DEFAULT_INTERVAL_S as ALARM_INTERVAL_S
-from .cloudwatch import SandboxCloudWatch
-from .event_source import InvokeResult, MappingConfig, ShardPoller
+from orders_lib.sandbox.cloudwatch.service import DEFAULT_INTERVAL_S as ALARM_INTERVAL_S
+from orders_lib.sandbox.cloudwatch.service import SandboxCloudWatch
+from orders_lib.sandbox.lambda_.event_source_mapping.shard_poller import InvokeResult, MappingConfig, ShardPoller
 from .iam.enforce import Guard, Mode
 from .iam.moto_roles import role_source
-from .iam.stream_reads import AuthorizedReader
-from .invocations import Invocations
-from .listener import Front, Listener
-from .runtime import LambdaRuntime
-from .streams import MotoStreamReader
-from .ttl import DEFAULT_INTERVAL_S, SandboxClock, TtlSweeper, parse_duration
+from orders_lib.sandbox.lambda_.event_source_mapping.authorized_reader import AuthorizedReader
+from orders_lib.sandbox.lambda_.invocation.invoker import Invocations
+from orders_lib.sandbox.http.listener import Front, Listener
+from orders_lib.sandbox.lambda_.invocation.runtime import LambdaRuntime
+from orders_lib.sandbox.dynamodb.streams import MotoStreamReader
+from orders_lib.sandbox.dynamodb.ttl import DEFAULT_INTERVAL_S, SandboxClock, TtlSweeper, parse_duration
 
 LOG = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 0.5

@@ -13,7 +13,7 @@ from ..deploy.summary import template_rows
 from ..deploy.synth import ROOT, Assembly, synthesize
 from ..ops.orders import build_request
 from ..sandbox import control
-from ..sandbox.deploy import deploy_stack
+from orders_lib.sandbox.cloudformation.deploy import deploy_stack
 from .bench import Workbench
 
 SANDBOX_ACCOUNT = "123456789012"

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from orders_lib.sandbox.capacity import Capacity, Limits, Throttled, admitted, admitted_ticket, reserved_concurrency
+from orders_lib.sandbox.lambda_.invocation.capacity import Capacity, Limits, Throttled, admitted, admitted_ticket, reserved_concurrency
 
 
 def test_slots_are_granted_up_to_the_workers_then_in_arrival_order():

@@ -7,7 +7,8 @@ import pytest
 from moto import mock_aws
 from moto.sqs.models import Queue, SQSBackend
 
-from orders_lib.sandbox import moto_cloudformation, moto_hooks
+from orders_lib.sandbox import moto_hooks
+from orders_lib.sandbox.cloudformation import moto_patches as moto_cloudformation
 
 
 @pytest.fixture

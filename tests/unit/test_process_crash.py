@@ -152,7 +152,7 @@ def stream_records(event_name: str | None = None) -> list[dict]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
-    from orders_lib.sandbox.streams import to_event_record
+    from orders_lib.sandbox.dynamodb.streams import to_event_record
 
     shard = dynamodb_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].tables[TABLE].stream_shard
     records = [to_event_record(item.to_json()) for item in shard.items]

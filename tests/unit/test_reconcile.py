@@ -12,7 +12,7 @@ from orders_lib.domain.notification import dedup_id
 from orders_lib.ops import reconcile
 from orders_lib.ops.dlq import FailedBatch
 from orders_lib.pipeline.create import create_order
-from orders_lib.sandbox.filtering import matches
+from orders_lib.sandbox.lambda_.event_source_mapping.filtering import matches
 
 from .conftest import TABLE, valid_request
 from .events import stream_record

@@ -8,10 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from orders_lib.sandbox.alarm_rules import AlarmRule, Unsupported, evaluate
-from orders_lib.sandbox.cloudwatch import SandboxCloudWatch, lambda_key, rule_of
-from orders_lib.sandbox.emf import metrics_in
-from orders_lib.sandbox.metric_store import MetricKey, MetricStore, UnknownStatistic, compute
+from orders_lib.sandbox.cloudwatch.alarm_rules import AlarmRule, Unsupported, evaluate
+from orders_lib.sandbox.cloudwatch.service import SandboxCloudWatch, lambda_key, rule_of
+from orders_lib.sandbox.cloudwatch.emf import metrics_in
+from orders_lib.sandbox.cloudwatch.metric_store import MetricKey, MetricStore, UnknownStatistic, compute
 
 T0 = 1_800_000_000.0  # a minute boundary (divisible by 60)
 KEY = MetricKey.of("AWS/Lambda", "Duration", {"FunctionName": "f"})

@@ -1,4 +1,4 @@
-from orders_lib.sandbox.stack import fingerprint
+from orders_lib.sandbox.cloudformation.stack import fingerprint
 
 
 def test_the_fingerprint_follows_the_sources_and_the_stage(tmp_path):

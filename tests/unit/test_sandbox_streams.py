@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from orders_lib.sandbox.streams import CompactStreamRecord, compact_new_records, epoch_seconds, to_event_record
+from orders_lib.sandbox.dynamodb.streams import CompactStreamRecord, compact_new_records, epoch_seconds, to_event_record
 
 RECORD = {
     "eventID": "e1", "eventName": "INSERT", "eventSource": "aws:dynamodb", "eventVersion": "1.0", "awsRegion": "us-east-1",

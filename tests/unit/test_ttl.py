@@ -10,8 +10,8 @@ import pytest
 from moto import mock_aws
 from moto.dynamodb.models.table import Table
 
-from orders_lib.sandbox import moto_cloudformation
-from orders_lib.sandbox.ttl import FIVE_YEARS_S, SandboxClock, as_ttl_process, expiry_of, is_expired, parse_duration, user_identity
+from orders_lib.sandbox.cloudformation import moto_patches as moto_cloudformation
+from orders_lib.sandbox.dynamodb.ttl import FIVE_YEARS_S, SandboxClock, as_ttl_process, expiry_of, is_expired, parse_duration, user_identity
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("7d", 604800), ("12h", 43200), ("30m", 1800), ("90s", 90), ("90", 90), ("1w", 604800), ("-1d", -86400), ("1.5h", 5400), ("7d1h", 608400), ("1h30m", 5400)])

@@ -30,7 +30,7 @@ from typing import Any
 
 import uvicorn
 
-from .capacity import Throttled, Ticket, admitted
+from orders_lib.sandbox.lambda_.invocation.capacity import Throttled, Ticket, admitted
 
 LOG = logging.getLogger(__name__)
 KEEP_ALIVE_S = 300  # clients keep pooled connections; closing idle ones early races their reuse

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from .capacity import Capacity, Ticket, admitted_ticket
-from .runtime import FunctionSpec, Invocation, LambdaRuntime
+from orders_lib.sandbox.lambda_.invocation.capacity import Capacity, Ticket, admitted_ticket
+from orders_lib.sandbox.lambda_.invocation.runtime import FunctionSpec, Invocation, LambdaRuntime
 
 LOG = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .deploy import deploy_stack, deploy_template
+from orders_lib.sandbox.cloudformation.deploy import deploy_stack, deploy_template
 
 if TYPE_CHECKING:
-    from .server import Sandbox
+    from orders_lib.sandbox.server import Sandbox
 
 SANDBOX_ASSEMBLY_DIR = Path("build") / "cdk.out.sandbox"
 FINGERPRINT_FILE = "sandbox-fingerprint.txt"
@@ -38,8 +38,8 @@ def fingerprint(root: Path, stage: str | None) -> str:
 
 
 def assembly_for_sandbox(stage: str | None = None) -> Any:
-    from ..deploy.naming import names_for
-    from ..deploy.synth import ROOT, read_assembly, synthesize
+    from orders_lib.deploy.naming import names_for
+    from orders_lib.deploy.synth import ROOT, read_assembly, synthesize
 
     outdir = ROOT / SANDBOX_ASSEMBLY_DIR
     marker = outdir / FINGERPRINT_FILE
@@ -67,7 +67,7 @@ def bootstrap_template(root: Path) -> str:
 
 def bootstrap_into(sandbox: Sandbox) -> dict[str, str]:
     """The ``CDKToolkit`` stack with the template's defaults, as a plain ``cdk bootstrap`` deploys it."""
-    from ..deploy.synth import ROOT
+    from orders_lib.deploy.synth import ROOT
 
     return deploy_template(sandbox.client("cloudformation"), BOOTSTRAP_STACK, bootstrap_template(ROOT))
 

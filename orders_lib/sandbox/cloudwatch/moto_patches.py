@@ -25,11 +25,11 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
 
-from .alarm_rules import INSUFFICIENT
-from .metric_store import MetricKey, UnknownStatistic
+from orders_lib.sandbox.cloudwatch.alarm_rules import INSUFFICIENT
+from orders_lib.sandbox.cloudwatch.metric_store import MetricKey, UnknownStatistic
 
 if TYPE_CHECKING:
-    from .cloudwatch import SandboxCloudWatch
+    from orders_lib.sandbox.cloudwatch.service import SandboxCloudWatch
 
 
 class TemplateAlarm(CloudFormationModel):

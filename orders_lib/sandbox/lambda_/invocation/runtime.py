@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .chaos import Chaos
+from orders_lib.sandbox.chaos import Chaos
 
 LOG = logging.getLogger(__name__)
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from .filtering import parse_filter_criteria, passes
+from orders_lib.sandbox.lambda_.event_source_mapping.filtering import parse_filter_criteria, passes
 
 LOG = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.25  # Lambda polls a stream shard four times a second

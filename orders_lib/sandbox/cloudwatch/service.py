@@ -25,9 +25,9 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from .alarm_rules import ALARM, INSUFFICIENT, OK, AlarmRule, Unsupported, Verdict, evaluate
-from .emf import metrics_in
-from .metric_store import MetricKey, MetricStore
+from orders_lib.sandbox.cloudwatch.alarm_rules import ALARM, INSUFFICIENT, OK, AlarmRule, Unsupported, Verdict, evaluate
+from orders_lib.sandbox.cloudwatch.emf import metrics_in
+from orders_lib.sandbox.cloudwatch.metric_store import MetricKey, MetricStore
 
 LOG = logging.getLogger(__name__)
 DEFAULT_INTERVAL_S = 10.0

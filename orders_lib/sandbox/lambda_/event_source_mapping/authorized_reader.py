@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from orders_lib.sandbox.event_source import ReadRefused, StreamReader
+from orders_lib.sandbox.lambda_.event_source_mapping.shard_poller import ReadRefused, StreamReader
 from orders_lib.sandbox.iam.enforce import Guard
 
 

@@ -1,0 +1,1 @@
+"""CloudWatch in the sandbox: the metric store, embedded metrics, alarm rules and evaluation."""
