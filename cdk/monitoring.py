@@ -37,8 +37,9 @@ class Watched:
 
 
 class OrderMonitoring(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, names: ResourceNames, key: kms.Key, watched: Watched,
-                 removal: RemovalPolicy) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, names: ResourceNames, key: kms.Key, watched: Watched, removal: RemovalPolicy
+    ) -> None:
         super().__init__(scope, construct_id)
         self.names = names
         self.topic = sns.Topic(self, "AlarmsTopic", topic_name=names.alarms_topic, master_key=key, enforce_ssl=True)
@@ -50,8 +51,12 @@ class OrderMonitoring(Construct):
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["kms:Decrypt", "kms:GenerateDataKey"],
                 resources=["*"],  # in a key policy, "*" means this key
-                conditions={"ArnLike": {"aws:SourceArn": f"arn:{Stack.of(self).partition}:cloudwatch:"
-                                          f"{Stack.of(self).region}:{Stack.of(self).account}:alarm:{names.alarm('*')}"}},
+                conditions={
+                    "ArnLike": {
+                        "aws:SourceArn": f"arn:{Stack.of(self).partition}:cloudwatch:"
+                        f"{Stack.of(self).region}:{Stack.of(self).account}:alarm:{names.alarm('*')}"
+                    }
+                },
             )
         )
         self.metrics = self._metrics(watched)
@@ -62,8 +67,9 @@ class OrderMonitoring(Construct):
 
     def _metrics(self, watched: Watched) -> dict[str, cloudwatch.Metric]:
         def own(name: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(namespace=pipeline.NAMESPACE, metric_name=name, dimensions_map={"service": self.names.stack},
-                                     statistic="Sum", period=PERIOD)
+            return cloudwatch.Metric(
+                namespace=pipeline.NAMESPACE, metric_name=name, dimensions_map={"service": self.names.stack}, statistic="Sum", period=PERIOD
+            )
 
         create, process = watched.create_function, watched.process_function
         found = {
@@ -85,18 +91,48 @@ class OrderMonitoring(Construct):
     def _alarm_specs(self, watched: Watched) -> list[tuple[str, str, cloudwatch.Metric, float, str]]:
         m = self.metrics
         return [
-            ("DlqAlarm", "dlq-not-empty", m["dlq_visible"], 1,
-             "A batch of stream records failed every attempt and waits in the DLQ: make check-dlq, then redrive."),
-            ("ProcessErrorsAlarm", "process-errors", m["process_errors"], 1,
-             "ProcessOrder failed an invocation (exception, timeout or crash); its batch is retried, then bisected."),
-            ("IteratorAgeAlarm", "stream-lag", m["iterator_age"], ITERATOR_AGE_LIMIT_MS,
-             "ProcessOrder is more than a minute behind the table's stream: failing or throttled."),
-            ("CreateErrorsAlarm", "create-errors", m["create_errors"], 1,
-             "CreateOrder failed an invocation (not a 4xx answer: an exception, timeout or crash)."),
-            ("CreateThrottlesAlarm", "create-throttles", m["create_throttles"], 1,
-             "CreateOrder refused invocations at its concurrency limit (TooManyRequestsException)."),
-            ("NotificationsFailedAlarm", "notifications-failed", m[pipeline.NOTIFICATIONS_FAILED], 1,
-             "SNS refused order notifications; the records are retried and reach the DLQ if it persists."),
+            (
+                "DlqAlarm",
+                "dlq-not-empty",
+                m["dlq_visible"],
+                1,
+                "A batch of stream records failed every attempt and waits in the DLQ: make check-dlq, then redrive.",
+            ),
+            (
+                "ProcessErrorsAlarm",
+                "process-errors",
+                m["process_errors"],
+                1,
+                "ProcessOrder failed an invocation (exception, timeout or crash); its batch is retried, then bisected.",
+            ),
+            (
+                "IteratorAgeAlarm",
+                "stream-lag",
+                m["iterator_age"],
+                ITERATOR_AGE_LIMIT_MS,
+                "ProcessOrder is more than a minute behind the table's stream: failing or throttled.",
+            ),
+            (
+                "CreateErrorsAlarm",
+                "create-errors",
+                m["create_errors"],
+                1,
+                "CreateOrder failed an invocation (not a 4xx answer: an exception, timeout or crash).",
+            ),
+            (
+                "CreateThrottlesAlarm",
+                "create-throttles",
+                m["create_throttles"],
+                1,
+                "CreateOrder refused invocations at its concurrency limit (TooManyRequestsException).",
+            ),
+            (
+                "NotificationsFailedAlarm",
+                "notifications-failed",
+                m[pipeline.NOTIFICATIONS_FAILED],
+                1,
+                "SNS refused order notifications; the records are retried and reach the DLQ if it persists.",
+            ),
         ]
 
     def _alarm(self, construct_id: str, what: str, metric: cloudwatch.Metric, threshold: float, description: str) -> cloudwatch.Alarm:
@@ -121,8 +157,7 @@ class OrderMonitoring(Construct):
         def graph(title: str, *names: str, right: tuple[str, ...] = ()) -> cloudwatch.GraphWidget:
             return cloudwatch.GraphWidget(title=title, left=[m[n] for n in names], right=[m[n] for n in right], width=8, height=6)
 
-        dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=self.names.dashboard,
-                                         default_interval=Duration.hours(3))
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=self.names.dashboard, default_interval=Duration.hours(3))
         dashboard.add_widgets(cloudwatch.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24, height=4))
         dashboard.add_widgets(
             graph("Invocations", "create_invocations", "process_invocations"),
@@ -132,7 +167,13 @@ class OrderMonitoring(Construct):
         dashboard.add_widgets(
             graph("Stream lag: IteratorAge max (ms)", "iterator_age"),
             graph("DLQ: visible messages", "dlq_visible"),
-            graph("Orders", pipeline.ORDERS_CREATED, pipeline.ORDERS_REPEATED, pipeline.ORDERS_REJECTED, pipeline.ORDERS_PROCESSED,
-                  right=(pipeline.NOTIFICATIONS_PUBLISHED, pipeline.NOTIFICATIONS_FAILED)),
+            graph(
+                "Orders",
+                pipeline.ORDERS_CREATED,
+                pipeline.ORDERS_REPEATED,
+                pipeline.ORDERS_REJECTED,
+                pipeline.ORDERS_PROCESSED,
+                right=(pipeline.NOTIFICATIONS_PUBLISHED, pipeline.NOTIFICATIONS_FAILED),
+            ),
         )
         return dashboard

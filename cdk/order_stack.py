@@ -33,8 +33,7 @@ from orders_lib.pipeline.metrics import NAMESPACE as METRICS_NAMESPACE
 # the unit tests. Bump both together.
 POWERTOOLS_LAYER_VERSION = 27
 POWERTOOLS_LAYER_ARN = (
-    "arn:aws:lambda:${AWS::Region}:017000801446:layer:"
-    f"AWSLambdaPowertoolsPythonV3-python312-arm64:{POWERTOOLS_LAYER_VERSION}"
+    f"arn:aws:lambda:${{AWS::Region}}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:{POWERTOOLS_LAYER_VERSION}"
 )
 TTL_DAYS = 7
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
@@ -112,7 +111,11 @@ class OrderStack(Stack):
         )
         self.mapping = self._event_source_mapping()
         self.monitoring = OrderMonitoring(
-            self, "Monitoring", names=names, key=self.key, removal=self.removal,
+            self,
+            "Monitoring",
+            names=names,
+            key=self.key,
+            removal=self.removal,
             watched=Watched(self.create_function, self.process_function, self.dlq),
         )
         self._outputs()
@@ -160,9 +163,7 @@ class OrderStack(Stack):
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True),
             time_to_live_attribute="expiresAt",
             removal_policy=self.removal,
         )
@@ -197,9 +198,7 @@ class OrderStack(Stack):
         )
 
     def _role(self, construct_id: str, description: str, log_group: logs.LogGroup) -> iam.Role:
-        role = iam.Role(
-            self, construct_id, assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
-        )
+        role = iam.Role(self, construct_id, assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description)
         # Instead of AWSLambdaBasicExecutionRole (logs:* on every log group):
         # write to the function's own log group only. The group's ARN attribute
         # ends in ":*", which covers its log streams.

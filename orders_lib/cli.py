@@ -71,8 +71,15 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
     state_dir = args.state_dir
     if args.action == "start":
-        state, fresh = control.start(args.port, state_dir, deploy=not args.no_deploy, max_workers=args.max_workers,
-                                     max_queue=args.max_queue, ttl_interval_s=args.ttl_interval, iam=args.iam)
+        state, fresh = control.start(
+            args.port,
+            state_dir,
+            deploy=not args.no_deploy,
+            max_workers=args.max_workers,
+            max_queue=args.max_queue,
+            ttl_interval_s=args.ttl_interval,
+            iam=args.iam,
+        )
         print(("Sandbox started" if fresh else "Sandbox already running") + f" (pid {state.pid}) on {state.endpoint}")
         for key in ("TableName", "TopicArn", "DlqUrl", "CreateOrderFunctionName", "ProcessOrderFunctionName"):
             if key in state.outputs:
@@ -98,8 +105,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         if args.advance:
             changes["advance"] = args.advance
         clock = control.control(state.endpoint, "clock", changes or None)
-        print(f"sandbox clock (TTL only) {clock['offset_s'] / 86400:+.2f} days: {to_iso(datetime.fromtimestamp(clock['now'], UTC))}; "
-              f"TTL sweeps every {clock['ttl_interval_s']:g} s, {clock['ttl_deleted']} item(s) expired so far")
+        print(
+            f"sandbox clock (TTL only) {clock['offset_s'] / 86400:+.2f} days: {to_iso(datetime.fromtimestamp(clock['now'], UTC))}; "
+            f"TTL sweeps every {clock['ttl_interval_s']:g} s, {clock['ttl_deleted']} item(s) expired so far"
+        )
         return 0
     if args.action == "iam":
         if args.iam:
@@ -123,8 +132,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 
 def _iam_report(iam: dict[str, Any]) -> str:
-    lines = [f"IAM {iam['mode']}: {iam['checked']} call(s) allowed, {iam['refused']} refused, "
-             f"{iam['would_refuse']} would be refused (soft), {iam['uncertain']} not decidable exactly (allowed)"]
+    lines = [
+        f"IAM {iam['mode']}: {iam['checked']} call(s) allowed, {iam['refused']} refused, "
+        f"{iam['would_refuse']} would be refused (soft), {iam['uncertain']} not decidable exactly (allowed)"
+    ]
     for refusal in iam["recent"][-10:]:
         state = "refused" if refusal["enforced"] else "would refuse"
         lines.append(f"  {to_iso(datetime.fromtimestamp(refusal['at'], UTC))} {state} {refusal['function']}: {refusal['message']}")
@@ -200,9 +211,18 @@ def cmd_create_bulk(args: argparse.Namespace) -> int:
         def show(report: BulkReport) -> None:
             bar.set_postfix(report.counts(), refresh=False)  # shown by the update that follows
 
-        report = create_bulk(None, ctx.outputs.create_function, args.count, rate_per_s=args.rate,
-                             clients=args.clients, invalid_share=args.invalid_share, seed=seed, progress=bar.update, on_update=show,
-                             client_factory=lambda: ctx.new_client("lambda"))
+        report = create_bulk(
+            None,
+            ctx.outputs.create_function,
+            args.count,
+            rate_per_s=args.rate,
+            clients=args.clients,
+            invalid_share=args.invalid_share,
+            seed=seed,
+            progress=bar.update,
+            on_update=show,
+            client_factory=lambda: ctx.new_client("lambda"),
+        )
     print(format_table([report.as_dict()]))
     for message in report.error_messages:
         print(f"error: {message}")
@@ -250,7 +270,10 @@ def cmd_watch_sns(args: argparse.Namespace) -> int:
     try:
         while deadline is None or time.monotonic() < deadline:
             for note in receive(sqs, subscription.queue_url):
-                print(f"{note.get('processedAt', '')}  {note.get('orderId')}  {note.get('status')}  {note.get('total')} {note.get('currency')}  dedup={note.get('dedupId')}", flush=True)
+                print(
+                    f"{note.get('processedAt', '')}  {note.get('orderId')}  {note.get('status')}  {note.get('total')} {note.get('currency')}  dedup={note.get('dedupId')}",
+                    flush=True,
+                )
     except KeyboardInterrupt:
         pass
     finally:
@@ -277,7 +300,9 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     print(format_table([b.row() for b in batches]) if batches else "The DLQ is empty.")
     if args.redrive:
         for batch in batches:
-            print(f"redrive {batch.start_sequence[-6:]}..{batch.end_sequence[-6:]}: {dlq.redrive(ctx.client('lambda'), sqs, url, ctx.outputs.process_function, batch)}")
+            print(
+                f"redrive {batch.start_sequence[-6:]}..{batch.end_sequence[-6:]}: {dlq.redrive(ctx.client('lambda'), sqs, url, ctx.outputs.process_function, batch)}"
+            )
     return 0
 
 
@@ -294,8 +319,10 @@ def cmd_alarms(args: argparse.Namespace) -> int:
         return 0
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     paint = {"ALARM": "\033[31m", "OK": "\033[32m", "INSUFFICIENT_DATA": "\033[33m"}
-    shown = [{**row, "state": f"{paint.get(row['state'], '')}{row['state']}\033[0m" if colour else row["state"],
-              "reason": row["reason"][:120]} for row in rows]
+    shown = [
+        {**row, "state": f"{paint.get(row['state'], '')}{row['state']}\033[0m" if colour else row["state"], "reason": row["reason"][:120]}
+        for row in rows
+    ]
     print(format_table(shown))
     firing = [row["alarm"] for row in rows if row["state"] == "ALARM"]
     print(f"\n{len(firing)} in ALARM: {', '.join(firing)}" if firing else f"\nall {len(rows)} alarms quiet")
@@ -315,8 +342,10 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     if not rows:
         print(f"No datapoints in the last {args.minutes} minute(s).")
         return 0
-    shown = [{"time": row["time"].strftime("%H:%M"), **{k: ("" if v is None else f"{v:g}") for k, v in row.items() if k != "time"}}
-             for row in rows]
+    shown = [
+        {"time": row["time"].strftime("%H:%M"), **{k: ("" if v is None else f"{v:g}") for k, v in row.items() if k != "time"}}
+        for row in rows
+    ]
     print(format_table(shown))
     return 0
 
@@ -354,11 +383,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         if fresh and not args.keep:
             control.stop(args.state_dir)
     latency = summary.get("latency_ms", {})
-    print(f"\nOrders {summary['orders']} | processed {summary['processed']} | notified {summary['notified']} | "
-          f"DLQ messages {summary['dlq_messages']} | write->PROCESSED p50 {latency.get('p50')} ms, p99 {latency.get('p99')} ms")
+    print(
+        f"\nOrders {summary['orders']} | processed {summary['processed']} | notified {summary['notified']} | "
+        f"DLQ messages {summary['dlq_messages']} | write->PROCESSED p50 {latency.get('p50')} ms, p99 {latency.get('p99')} ms"
+    )
     iam = summary["iam"]
-    print(f"IAM {iam['mode']}: the functions' roles allowed {iam['checked']} call(s), refused {iam['refused']}"
-          + (" (orders sandbox iam lists them)" if iam["refused"] else ""))
+    print(
+        f"IAM {iam['mode']}: the functions' roles allowed {iam['checked']} call(s), refused {iam['refused']}"
+        + (" (orders sandbox iam lists them)" if iam["refused"] else "")
+    )
     print(f"Notebook run times (s): {summary['notebooks']}")
     print(f"Reports: {args.output}/index.html (figures, charts, each notebook's report; executed notebooks beside them)")
     print("Sandbox left running: make sandbox-stop when done" if args.keep or not fresh else "Sandbox stopped (KEEP=1 leaves it running)")
@@ -402,15 +435,22 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     sandbox.add_argument("--no-deploy", action="store_true", help="start without deploying the stack")
     sandbox.add_argument("--max-workers", type=int, metavar="N", help="start: warm processes per function (default 2 per core, 2..8)")
-    sandbox.add_argument("--max-queue", type=int, metavar="N", help="start: synchronous invocations that may wait per function (default 256)")
+    sandbox.add_argument(
+        "--max-queue", type=int, metavar="N", help="start: synchronous invocations that may wait per function (default 256)"
+    )
     sandbox.add_argument("--sns-failure-rate", type=float, help="chaos: share of SNS publishes that fail (0..1)")
     sandbox.add_argument("--delay", action="append", metavar="FUNCTION=MS", help="chaos: add latency to a function")
     sandbox.add_argument("--crash", action="append", metavar="FUNCTION=N", help="chaos: kill the next N invocations")
-    sandbox.add_argument("--reset", action="store_true", help="chaos: everything off; clock: back to the machine's time; iam: clear the counts")
+    sandbox.add_argument(
+        "--reset", action="store_true", help="chaos: everything off; clock: back to the machine's time; iam: clear the counts"
+    )
     sandbox.add_argument("--advance", metavar="DURATION", help="clock: let time pass for TTL (7d, 12h, 30m, 90s)")
     sandbox.add_argument("--ttl-interval", type=float, metavar="S", help="start: seconds between TTL sweeps (default 10)")
-    sandbox.add_argument("--iam", choices=("enforce", "soft", "off"),
-                         help="start or iam: the functions' execution roles refuse (default), only log, or are ignored")
+    sandbox.add_argument(
+        "--iam",
+        choices=("enforce", "soft", "off"),
+        help="start or iam: the functions' execution roles refuse (default), only log, or are ignored",
+    )
     create = command("create-order", cmd_create_order)
     create.add_argument("--file", help="request JSON file")
     create.add_argument("--customer-id", default="C-1001")
@@ -421,7 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--key", help="idempotency key")
     bulk = command("create-bulk", cmd_create_bulk)
     bulk.add_argument("--count", type=int, default=100, help="requests to send (default 100)")
-    bulk.add_argument("--rate", type=float, default=20.0, help="requests per second, shared by all clients; 0 = as fast as they go (default 20)")
+    bulk.add_argument(
+        "--rate", type=float, default=20.0, help="requests per second, shared by all clients; 0 = as fast as they go (default 20)"
+    )
     bulk.add_argument("--clients", type=_positive, default=1, help="concurrent callers (default 1)")
     bulk.add_argument("--invalid-share", type=float, default=0.0, help="share of requests with one client mistake, 0..1 (default 0)")
     bulk.add_argument("--seed", type=int, help="repeat a run's requests (default: a fresh seed, printed)")

@@ -22,8 +22,12 @@ class Aws:
     def __call__(self, service: str) -> Any:
         if service not in self._clients:
             self._clients[service] = boto3.session.Session().client(
-                service, endpoint_url=self.endpoint, region_name="us-east-1", aws_access_key_id="testing",
-                aws_secret_access_key="testing", config=self._config,
+                service,
+                endpoint_url=self.endpoint,
+                region_name="us-east-1",
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+                config=self._config,
             )
         return self._clients[service]
 
@@ -39,19 +43,24 @@ def wait_for(condition, timeout=15.0, interval=0.05, message="condition"):
     raise AssertionError(f"timed out after {timeout} s waiting for {message}")
 
 
-LAMBDA_TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+LAMBDA_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
 
 
 def execution_role(aws: Aws, function: str, statements: list[dict[str, Any]], account: str = "123456789012") -> str:
     """A role for a test function that allows what it needs and nothing else: ``statements``
     plus its own log group, as a least-privilege role would. The sandbox enforces it."""
     group = f"arn:aws:logs:us-east-1:{account}:log-group:/aws/lambda/{function}"
-    policy = {"Version": "2012-10-17", "Statement": [
-        {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": group},
-        {"Sid": "OwnLogStreams", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": f"{group}:*"},
-        *statements,
-    ]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "OwnLogGroup", "Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": group},
+            {"Sid": "OwnLogStreams", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": f"{group}:*"},
+            *statements,
+        ],
+    }
     iam = aws("iam")
     arn = iam.create_role(RoleName=function, AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
     iam.put_role_policy(RoleName=function, PolicyName="least-privilege", PolicyDocument=json.dumps(policy))

@@ -32,8 +32,7 @@ class SnsNotifier:
             chunk = [build_notification(order) for order in orders[start : start + SNS_BATCH_LIMIT]]
             # Entry ids only need to be unique within one call.
             entries = [
-                {"Id": f"n{index}", "Message": note.message, "MessageAttributes": note.sns_attributes()}
-                for index, note in enumerate(chunk)
+                {"Id": f"n{index}", "Message": note.message, "MessageAttributes": note.sns_attributes()} for index, note in enumerate(chunk)
             ]
             try:
                 response = self._client.publish_batch(TopicArn=self.topic_arn, PublishBatchRequestEntries=entries)

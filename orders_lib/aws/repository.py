@@ -101,11 +101,14 @@ class OrderRepository:
         one consistent ``BatchGetItem`` per 100 ids, unprocessed keys asked again."""
         found: dict[str, OrderStatus | None] = dict.fromkeys(order_ids)
         for start in range(0, len(order_ids), BATCH_GET_LIMIT):
-            request: dict[str, Any] = {self.table_name: {
-                "Keys": [{"orderId": {"S": order_id}} for order_id in order_ids[start:start + BATCH_GET_LIMIT]],
-                "ConsistentRead": True, "ProjectionExpression": "orderId, #status",
-                "ExpressionAttributeNames": {"#status": "status"},
-            }}
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [{"orderId": {"S": order_id}} for order_id in order_ids[start : start + BATCH_GET_LIMIT]],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": "orderId, #status",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                }
+            }
             for _ in range(BATCH_GET_ROUNDS):
                 response = self._client.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self.table_name, []):

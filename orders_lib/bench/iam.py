@@ -17,8 +17,14 @@ def check_cost(aws: Any, function: str, table: str, calls: int = 20_000) -> dict
     role_arn = configuration["Role"]
     role = role_arn.rsplit("/", 1)[1]
     iam = aws("iam")
-    policies = tuple(p for p in (parsed(name, iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
-                                 for name in iam.list_role_policies(RoleName=role)["PolicyNames"]) if p is not None)
+    policies = tuple(
+        p
+        for p in (
+            parsed(name, iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"])
+            for name in iam.list_role_policies(RoleName=role)["PolicyNames"]
+        )
+        if p is not None
+    )
     principal = Principal(function, role_arn, policies)
     account = role_arn.split(":")[4]
     guard = Guard(account, "us-east-1", lambda _: principal)
@@ -27,9 +33,16 @@ def check_cost(aws: Any, function: str, table: str, calls: int = 20_000) -> dict
         "x-amz-target": "DynamoDB_20120810.UpdateItem",
         "authorization": f"AWS4-HMAC-SHA256 Credential={key}/20261127/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
     }
-    body = json.dumps({"TableName": table, "Key": {"orderId": {"S": "o-1"}}, "UpdateExpression": "SET #s = :p",
-                       "ConditionExpression": "#s = :n", "ExpressionAttributeNames": {"#s": "status"},
-                       "ExpressionAttributeValues": {":p": {"S": "PROCESSED"}, ":n": {"S": "NEW"}}}).encode()
+    body = json.dumps(
+        {
+            "TableName": table,
+            "Key": {"orderId": {"S": "o-1"}},
+            "UpdateExpression": "SET #s = :p",
+            "ConditionExpression": "#s = :n",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":p": {"S": "PROCESSED"}, ":n": {"S": "NEW"}},
+        }
+    ).encode()
     assert guard.check_http("POST", "/", "", headers, body) is None, "the deployed role must allow ProcessOrder's UpdateItem"
     started = time.perf_counter()
     for _ in range(calls):

@@ -22,8 +22,7 @@ def requests_for(clients: int) -> int:
     return max(300, 4 * clients)
 
 
-def measure(endpoint: str, outputs: dict[str, str], levels: tuple[int, ...] = LEVELS,
-            wait_processed: Any = None) -> dict[str, Any]:
+def measure(endpoint: str, outputs: dict[str, str], levels: tuple[int, ...] = LEVELS, wait_processed: Any = None) -> dict[str, Any]:
     """One row per level of concurrency; ``wait_processed(ids)`` drains the pipeline between levels."""
     from ..aws.clients import new_client
     from ..ops.orders import create_bulk
@@ -36,8 +35,15 @@ def measure(endpoint: str, outputs: dict[str, str], levels: tuple[int, ...] = LE
     rows: dict[str, Any] = {}
     for level, clients in enumerate(levels):
         before = control.control(endpoint, "capacity")["functions"].get(function, {})
-        report = create_bulk(None, function, requests_for(clients), rate_per_s=0, clients=clients, seed=700 + level,
-                             client_factory=lambda: new_client("lambda", settings, config))
+        report = create_bulk(
+            None,
+            function,
+            requests_for(clients),
+            rate_per_s=0,
+            clients=clients,
+            seed=700 + level,
+            client_factory=lambda: new_client("lambda", settings, config),
+        )
         after = control.control(endpoint, "capacity")
         stats = after["functions"][function]
         rows[str(clients)] = {

@@ -44,24 +44,52 @@ class Target:
 
 
 TARGETS = [
-    Target("throughput_ratio", "pipeline / emulator bound", 0.8, True,
-           "one shard is processed one batch at a time, and each batch also pays what the bound does not: "
-           "stream polls (3 stream records per order, 2 of them filtered out), the handoff to a worker process "
-           "and CloudWatch log writes; all of it shares 2 cores with the emulator (not profiled further)"),
-    Target("latency_ms.p50", "write -> PROCESSED p50 (ms)", 100, False,
-           "50 orders/s is above the sandbox pipeline's capacity on this machine (see pipeline_orders_per_s), so "
-           "the figure is queueing; below capacity see latency_ms_at_10_per_s"),
-    Target("latency_ms.p99", "write -> PROCESSED p99 (ms)", 500, False,
-           "as for p50: the backlog grows for the whole run at 50 orders/s"),
-    Target("api_calls_per_order", "API calls per order (ProcessOrder)", 1.2, False,
-           "more than one order in ten shares its batch with fewer than ten: BatchGetItem and PublishBatch are per batch"),
-    Target("sandbox_memory_mb.sandbox_rss", "sandbox RSS after 10,000 orders (MB)", 500, False,
-           "moto keeps every item, stream record and log event in memory; see sandbox_memory_mb"),
-    Target("iam.refused", "IAM refusals of the stack's roles in the whole run", 0, False,
-           "a call the deployed roles do not allow: see GET /_sandbox/iam or the sandbox log"),
-    Target("cold_start_ratio_vs_boto3_with_clients", "handler import / boto3 creating the same clients", 1.25, False,
-           "the handlers also import Powertools (Logger, Metrics, the stream data classes: ~40 ms together); "
-           "see python -X importtime"),
+    Target(
+        "throughput_ratio",
+        "pipeline / emulator bound",
+        0.8,
+        True,
+        "one shard is processed one batch at a time, and each batch also pays what the bound does not: "
+        "stream polls (3 stream records per order, 2 of them filtered out), the handoff to a worker process "
+        "and CloudWatch log writes; all of it shares 2 cores with the emulator (not profiled further)",
+    ),
+    Target(
+        "latency_ms.p50",
+        "write -> PROCESSED p50 (ms)",
+        100,
+        False,
+        "50 orders/s is above the sandbox pipeline's capacity on this machine (see pipeline_orders_per_s), so "
+        "the figure is queueing; below capacity see latency_ms_at_10_per_s",
+    ),
+    Target("latency_ms.p99", "write -> PROCESSED p99 (ms)", 500, False, "as for p50: the backlog grows for the whole run at 50 orders/s"),
+    Target(
+        "api_calls_per_order",
+        "API calls per order (ProcessOrder)",
+        1.2,
+        False,
+        "more than one order in ten shares its batch with fewer than ten: BatchGetItem and PublishBatch are per batch",
+    ),
+    Target(
+        "sandbox_memory_mb.sandbox_rss",
+        "sandbox RSS after 10,000 orders (MB)",
+        500,
+        False,
+        "moto keeps every item, stream record and log event in memory; see sandbox_memory_mb",
+    ),
+    Target(
+        "iam.refused",
+        "IAM refusals of the stack's roles in the whole run",
+        0,
+        False,
+        "a call the deployed roles do not allow: see GET /_sandbox/iam or the sandbox log",
+    ),
+    Target(
+        "cold_start_ratio_vs_boto3_with_clients",
+        "handler import / boto3 creating the same clients",
+        1.25,
+        False,
+        "the handlers also import Powertools (Logger, Metrics, the stream data classes: ~40 ms together); see python -X importtime",
+    ),
 ]
 
 
@@ -87,10 +115,15 @@ def verdicts(results: dict[str, Any]) -> list[dict[str, Any]]:
         value = lookup(results, target.key)
         met = value is not None and target.met(value)
         sign = ">=" if target.higher_is_better else "<="
-        rows.append({
-            "target": target.label, "measured": "n/a" if value is None else f"{value:g}", "goal": f"{sign} {target.limit:g}",
-            "result": "OK" if met else "MISSED", "why": "" if met else (target.why_missed or "not measured"),
-        })
+        rows.append(
+            {
+                "target": target.label,
+                "measured": "n/a" if value is None else f"{value:g}",
+                "goal": f"{sign} {target.limit:g}",
+                "result": "OK" if met else "MISSED",
+                "why": "" if met else (target.why_missed or "not measured"),
+            }
+        )
     return rows
 
 
@@ -108,8 +141,10 @@ def _clients(endpoint: str) -> Any:
 
 def _scratch_table(ddb: Any, name: str) -> str:
     ddb.create_table(
-        TableName=name, KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "orderId", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        TableName=name,
+        KeySchema=[{"AttributeName": "orderId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "orderId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
     return ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
@@ -141,7 +176,7 @@ def emulator_bound(aws: Any, topic_arn: str, orders: int) -> dict[str, float]:
     calls = 0
     started = time.perf_counter()
     for start in range(0, len(batch), 10):
-        chunk = batch[start:start + 10]
+        chunk = batch[start : start + 10]
         for order in chunk:
             repo.create(order)
         repo.statuses([order.order_id for order in chunk])
@@ -187,8 +222,11 @@ def pipeline_rate(aws: Any, table: str, orders: int) -> dict[str, float]:
     written = time.time() * 1000
     items = _wait_notified(repo, [o.order_id for o in batch])
     last = max(_stamp_ms(i["notifiedAt"]) for i in items)
-    return {"pipeline_orders_per_s": round(orders / ((last - started) / 1000), 1),
-            "pipeline_write_s": round((written - started) / 1000, 2), "pipeline_total_s": round((last - started) / 1000, 2)}
+    return {
+        "pipeline_orders_per_s": round(orders / ((last - started) / 1000), 1),
+        "pipeline_write_s": round((written - started) / 1000, 2),
+        "pipeline_total_s": round((last - started) / 1000, 2),
+    }
 
 
 def latency(aws: Any, outputs: dict[str, str], orders: int, rate_per_s: float) -> dict[str, Any]:
@@ -196,15 +234,24 @@ def latency(aws: Any, outputs: dict[str, str], orders: int, rate_per_s: float) -
     from ..aws.repository import OrderRepository
     from ..ops.reconcile import drive
 
-    report = drive(aws("lambda"), outputs["CreateOrderFunctionName"], aws("dynamodb"), outputs["TableName"], orders,
-                   poison_share=0.0, rate_per_s=rate_per_s, seed=13)
+    report = drive(
+        aws("lambda"),
+        outputs["CreateOrderFunctionName"],
+        aws("dynamodb"),
+        outputs["TableName"],
+        orders,
+        poison_share=0.0,
+        rate_per_s=rate_per_s,
+        seed=13,
+    )
     items = _wait_notified(OrderRepository(aws("dynamodb"), outputs["TableName"]), report.created)
     delays = [_stamp_ms(i["processedAt"]) - _stamp_ms(i["createdAt"]) for i in items]
     notified = [_stamp_ms(i["notifiedAt"]) - _stamp_ms(i["createdAt"]) for i in items]
     return {
         "latency_ms": {p: round(percentile(delays, q), 1) for p, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))},
         "latency_to_notified_ms": {p: round(percentile(notified, q), 1) for p, q in (("p50", 0.5), ("p99", 0.99))},
-        "latency_rate_achieved_per_s": round(report.rate_per_s, 1), "latency_orders": len(items),
+        "latency_rate_achieved_per_s": round(report.rate_per_s, 1),
+        "latency_orders": len(items),
     }
 
 
@@ -235,10 +282,14 @@ def api_calls(aws: Any, topic_arn: str, orders: int) -> dict[str, Any]:
     repo, notifier = OrderRepository(counted("dynamodb"), "bench-calls"), SnsNotifier(counted("sns"), topic_arn)
     failures = 0
     for start in range(0, len(records), 10):  # batches of 10, as the mapping delivers them
-        result = process_records(DynamoDBStreamEvent({"Records": records[start:start + 10]}).records, repo, notifier)
+        result = process_records(DynamoDBStreamEvent({"Records": records[start : start + 10]}).records, repo, notifier)
         failures += len(result.failures)
-    return {"api_calls_per_order": round(sum(calls.values()) / orders, 3), "api_calls_by_operation": dict(calls),
-            "api_calls_orders": orders, "api_calls_failures": failures}
+    return {
+        "api_calls_per_order": round(sum(calls.values()) / orders, 3),
+        "api_calls_by_operation": dict(calls),
+        "api_calls_orders": orders,
+        "api_calls_failures": failures,
+    }
 
 
 def _import_ms(code: str, env: dict[str, str], runs: int) -> float:
@@ -253,10 +304,17 @@ def _import_ms(code: str, env: dict[str, str], runs: int) -> float:
 def cold_start(runs: int = 5) -> dict[str, Any]:
     """Import time in a fresh interpreter (median of ``runs``), as a Lambda init would pay it."""
     env = {
-        "PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT / "lambdas"), "TABLE_NAME": "t",
-        "TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:t", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "ORDERS_TARGET": "aws",
-        "AWS_LAMBDA_FUNCTION_NAME": "bench", "POWERTOOLS_SERVICE_NAME": "bench",
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(ROOT / "lambdas"),
+        "TABLE_NAME": "t",
+        "TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:t",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "ORDERS_TARGET": "aws",
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "POWERTOOLS_SERVICE_NAME": "bench",
     }
     bare = _import_ms("import boto3", env, runs)
     bare_clients = _import_ms("import boto3; boto3.client('dynamodb'); boto3.client('sns')", env, runs)
@@ -343,12 +401,16 @@ def run(orders: int, latency_orders: int, rate: float, api_orders: int, with_syn
             results["load"] = load_section(state.endpoint, outputs, aws, results["emulator_orders_per_s"])
             so_far = 2 * orders + latency_orders + 100 + api_orders + sum(r["requests"] for r in results["load"]["clients"].values())
             top_up(aws, outputs["TableName"], max(0, memory_orders - so_far))
-            results["iam"] = {**check_cost(aws, outputs["ProcessOrderFunctionName"], outputs["TableName"]),
-                              **{k: v for k, v in control.control(state.endpoint, "iam").items() if k != "recent"}}
+            results["iam"] = {
+                **check_cost(aws, outputs["ProcessOrderFunctionName"], outputs["TableName"]),
+                **{k: v for k, v in control.control(state.endpoint, "iam").items() if k != "recent"},
+            }
             workers = control.control(state.endpoint, "workers")["pids"]
             results["sandbox_memory_mb"] = {
-                "sandbox_rss": rss_mb(state.pid), "function_workers_rss": round(sum(rss_mb(p) for p in workers), 1),
-                "function_workers": len(workers), "after_orders": max(so_far, memory_orders),
+                "sandbox_rss": rss_mb(state.pid),
+                "function_workers_rss": round(sum(rss_mb(p) for p in workers), 1),
+                "function_workers": len(workers),
+                "after_orders": max(so_far, memory_orders),
             }
         finally:
             control.stop(Path(state_dir))
@@ -375,8 +437,10 @@ def main(argv: list[str] | None = None) -> int:
     print(format_rows([{"measure": k, "value": json.dumps(v)} for k, v in measured.items()]))
     if "load" in results:
         load = results["load"]
-        print(f"\nload: CreateOrder from concurrent clients ({load['max_workers']} workers, queue {load['max_queue']}; "
-              f"emulator bound {load['emulator_orders_per_s']} orders/s)")
+        print(
+            f"\nload: CreateOrder from concurrent clients ({load['max_workers']} workers, queue {load['max_queue']}; "
+            f"emulator bound {load['emulator_orders_per_s']} orders/s)"
+        )
         print(format_rows([{"clients": n, **row} for n, row in load["clients"].items()]))
     print()
     print(format_rows([{k: v for k, v in row.items() if k != "why"} for row in results["targets"]]))

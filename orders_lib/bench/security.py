@@ -55,17 +55,23 @@ def ensure_checkov() -> Path:
 
 def run_checkov(template: Path) -> list[dict[str, str]]:
     binary = ensure_checkov()
-    result = subprocess.run([str(binary), "--config-file", str(CHECKOV_CONFIG), "-f", str(template), "-o", "json"],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [str(binary), "--config-file", str(CHECKOV_CONFIG), "-f", str(template), "-o", "json"], capture_output=True, text=True, cwd=ROOT
+    )
     try:
         report = json.loads(result.stdout)
     except ValueError:
         raise SecurityFindings(f"checkov did not produce a report (exit {result.returncode}):\n{result.stderr[-2000:]}") from None
     reports = report if isinstance(report, list) else [report]
-    failed = [{"check": c["check_id"], "resource": c["resource"], "name": c["check_name"]}
-              for r in reports for c in r.get("results", {}).get("failed_checks", [])]
+    failed = [
+        {"check": c["check_id"], "resource": c["resource"], "name": c["check_name"]}
+        for r in reports
+        for c in r.get("results", {}).get("failed_checks", [])
+    ]
     passed = sum(r.get("summary", {}).get("passed", 0) for r in reports)
-    print(f"checkov: {passed} passed, {len(failed)} failed; not run: {', '.join(skipped_checks(CHECKOV_CONFIG.read_text()))} (.checkov.yaml)")
+    print(
+        f"checkov: {passed} passed, {len(failed)} failed; not run: {', '.join(skipped_checks(CHECKOV_CONFIG.read_text()))} (.checkov.yaml)"
+    )
     return failed
 
 
@@ -82,8 +88,11 @@ def main() -> int:
     short = [a for a in assembly.acknowledgments if len(a.get("reason", "")) < MIN_REASON]
     problems += [f"cdk-nag acknowledgment {a['rule']} on {a['resource']} has no real reason" for a in short]
 
-    lint = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), "--ignore-checks", *CFN_LINT_IGNORED, "--",
-                           str(assembly.template_path)], capture_output=True, text=True)
+    lint = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), "--ignore-checks", *CFN_LINT_IGNORED, "--", str(assembly.template_path)],
+        capture_output=True,
+        text=True,
+    )
     print("cfn-lint: clean" if lint.returncode == 0 else f"cfn-lint:\n{lint.stdout}{lint.stderr}")
     if lint.returncode != 0:
         problems.append("cfn-lint reported findings")

@@ -17,9 +17,7 @@ class ResourceNames:
 
     def __post_init__(self) -> None:
         if self.stage is not None and not _STAGE.match(self.stage):
-            raise ValueError(
-                f"stage {self.stage!r} is not allowed: use 1-20 lowercase letters, digits or '-', starting with a letter"
-            )
+            raise ValueError(f"stage {self.stage!r} is not allowed: use 1-20 lowercase letters, digits or '-', starting with a letter")
 
     def _name(self, base: str) -> str:
         return f"{PREFIX}-{base}-{self.stage}" if self.stage else f"{PREFIX}-{base}"

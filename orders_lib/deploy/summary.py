@@ -36,6 +36,4 @@ def format_rows(rows: list[Row]) -> str:
     header = Row("Logical id", "Type", "Name")
     table = [header, *rows]
     widths = [max(len(str(row[i] or "")) for row in table) for i in range(2)]
-    return "\n".join(
-        f"{row.logical_id:<{widths[0]}}  {row.type:<{widths[1]}}  {row.physical_name or '-'}".rstrip() for row in table
-    )
+    return "\n".join(f"{row.logical_id:<{widths[0]}}  {row.type:<{widths[1]}}  {row.physical_name or '-'}".rstrip() for row in table)

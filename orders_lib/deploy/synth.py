@@ -58,9 +58,7 @@ def _python() -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
-def synthesize(
-    outdir: Path = Path("cdk.out"), *, stage: str | None = None, sandbox: bool = False, removal: str | None = None
-) -> Assembly:
+def synthesize(outdir: Path = Path("cdk.out"), *, stage: str | None = None, sandbox: bool = False, removal: str | None = None) -> Assembly:
     """Synthesize the stack (cdk-nag on) into ``outdir`` and return what it holds.
 
     ``removal`` ("retain" or "destroy") overrides the app's default: retain, or

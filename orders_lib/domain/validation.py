@@ -140,7 +140,7 @@ def _price(value: Any, path: str, check: _Collector) -> Decimal | None:
     try:
         amount = Decimal(value.strip() if isinstance(value, str) else value)
     except InvalidOperation:
-        check.add(path, "must be a decimal amount such as \"9.99\"")
+        check.add(path, 'must be a decimal amount such as "9.99"')
         return None
     if not amount.is_finite():
         check.add(path, "must be finite")
@@ -165,7 +165,9 @@ def validate_order_request(payload: Any) -> OrderRequest:
     customer = None
     raw_customer = payload.get("customer")
     if not isinstance(raw_customer, dict):
-        check.add("customer", "is required and must be an object" if raw_customer is None else f"must be an object, not {_kind(raw_customer)}")
+        check.add(
+            "customer", "is required and must be an object" if raw_customer is None else f"must be an object, not {_kind(raw_customer)}"
+        )
     else:
         check.unknown(raw_customer, CUSTOMER_FIELDS, "customer.")
         customer_id = check.text(raw_customer.get("customerId"), "customer.customerId", max_length=64, pattern=CUSTOMER_ID)
@@ -203,7 +205,9 @@ def validate_order_request(payload: Any) -> OrderRequest:
     currency = None
     raw_currency = payload.get("currency")
     if not isinstance(raw_currency, str):
-        check.add("currency", "is required and must be a string" if raw_currency is None else f"must be a string, not {_kind(raw_currency)}")
+        check.add(
+            "currency", "is required and must be a string" if raw_currency is None else f"must be a string, not {_kind(raw_currency)}"
+        )
     elif raw_currency not in CURRENCIES:
         check.add("currency", f"must be one of {', '.join(sorted(CURRENCIES))}")
     else:

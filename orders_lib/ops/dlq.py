@@ -105,7 +105,9 @@ def load_records(streams: Any, batch: FailedBatch) -> list[dict[str, Any]]:
 
     try:
         iterator = streams.get_shard_iterator(
-            StreamArn=batch.stream_arn, ShardId=batch.shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
+            StreamArn=batch.stream_arn,
+            ShardId=batch.shard_id,
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
             SequenceNumber=batch.start_sequence,
         )["ShardIterator"]
     except streams.exceptions.TrimmedDataAccessException:
@@ -139,7 +141,11 @@ def redrive(lambda_client: Any, sqs: Any, queue_url: str, function_name: str, ba
 
 def purge(sqs: Any, queue_url: str, *, confirmed: bool) -> int:
     """Delete every DLQ message, only when ``confirmed``; returns how many were there."""
-    count = int(sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
+    count = int(
+        sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+            "ApproximateNumberOfMessages"
+        ]
+    )
     if not confirmed:
         raise PermissionError(f"purging deletes {count} message(s) for good: confirm first")
     sqs.purge_queue(QueueUrl=queue_url)

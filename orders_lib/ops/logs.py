@@ -22,6 +22,7 @@ def recent_events(logs: Any, group: str, minutes: int = 15, limit: int = 200) ->
 
 
 def format_events(events: list[dict[str, Any]]) -> str:
-    return "\n".join(
-        f"{datetime.fromtimestamp(e['timestamp'] / 1000, UTC):%H:%M:%S.%f}"[:-3] + f"  {e['message'].rstrip()}" for e in events
-    ) or "(no log events)"
+    return (
+        "\n".join(f"{datetime.fromtimestamp(e['timestamp'] / 1000, UTC):%H:%M:%S.%f}"[:-3] + f"  {e['message'].rstrip()}" for e in events)
+        or "(no log events)"
+    )

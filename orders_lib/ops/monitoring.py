@@ -74,21 +74,33 @@ def _when(value: Any) -> str:
     return str(value or "")
 
 
-def metric_rows(cloudwatch: Any, series: list[Series], minutes: int = 30, period_s: int = 60,
-                now: datetime | None = None) -> list[dict[str, Any]]:
+def metric_rows(
+    cloudwatch: Any, series: list[Series], minutes: int = 30, period_s: int = 60, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """One row per period of the last ``minutes`` that has data: its start time and every series' value."""
     end = (now or datetime.now(UTC)) + timedelta(seconds=period_s)
     queries = [
-        {"Id": f"m{index}", "Label": s.column, "ReturnData": True, "MetricStat": {
-            "Metric": {"Namespace": s.namespace, "MetricName": s.metric,
-                       "Dimensions": [{"Name": k, "Value": v} for k, v in s.dimensions]},
-            "Period": period_s, "Stat": s.stat}}
+        {
+            "Id": f"m{index}",
+            "Label": s.column,
+            "ReturnData": True,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": s.namespace,
+                    "MetricName": s.metric,
+                    "Dimensions": [{"Name": k, "Value": v} for k, v in s.dimensions],
+                },
+                "Period": period_s,
+                "Stat": s.stat,
+            },
+        }
         for index, s in enumerate(series)
     ]
     by_time: dict[datetime, dict[str, Any]] = {}
     paginator = cloudwatch.get_paginator("get_metric_data")
-    for page in paginator.paginate(MetricDataQueries=queries, StartTime=end - timedelta(minutes=minutes), EndTime=end,
-                                   ScanBy="TimestampAscending"):
+    for page in paginator.paginate(
+        MetricDataQueries=queries, StartTime=end - timedelta(minutes=minutes), EndTime=end, ScanBy="TimestampAscending"
+    ):
         for result in page["MetricDataResults"]:
             column = series[int(result["Id"][1:])].column
             for at, value in zip(result["Timestamps"], result["Values"], strict=True):

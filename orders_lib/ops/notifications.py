@@ -19,10 +19,15 @@ def subscribe_queue(sns: Any, sqs: Any, topic_arn: str, queue_name: str) -> Subs
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     policy = {
         "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
-            "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-        }],
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }
+        ],
     }
     sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
     arn = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, ReturnSubscriptionArn=True)["SubscriptionArn"]
@@ -31,8 +36,7 @@ def subscribe_queue(sns: Any, sqs: Any, topic_arn: str, queue_name: str) -> Subs
 
 def receive(sqs: Any, queue_url: str, wait_s: int = 1) -> list[dict[str, Any]]:
     """Notifications that arrived (deleted from the watch queue once read)."""
-    response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_s,
-                                   AttributeNames=["SentTimestamp"])
+    response = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_s, AttributeNames=["SentTimestamp"])
     notes = []
     for message in response.get("Messages", []):
         envelope = json.loads(message["Body"])

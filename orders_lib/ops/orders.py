@@ -19,8 +19,12 @@ from ..aws.repository import OrderRepository
 from ..domain import codec
 
 CATALOGUE = [
-    ("NB-A5", "Notebook A5", "4.50"), ("PEN-BLK", "Black pen", "1.25"), ("INK-BLU", "Blue ink", "6.90"),
-    ("MUG-01", "Mug", "9.99"), ("TAPE-19", "Tape", "2.10"), ("CLIP-50", "Paper clips", "0.85"),
+    ("NB-A5", "Notebook A5", "4.50"),
+    ("PEN-BLK", "Black pen", "1.25"),
+    ("INK-BLU", "Blue ink", "6.90"),
+    ("MUG-01", "Mug", "9.99"),
+    ("TAPE-19", "Tape", "2.10"),
+    ("CLIP-50", "Paper clips", "0.85"),
 ]
 NAMES = ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra", "Barbara Liskov", "Donald Knuth"]
 
@@ -65,8 +69,14 @@ def invoke_create(lambda_client: Any, function_name: str, request: Any) -> Creat
     return CreateResult(payload["statusCode"], json.loads(payload["body"]), request if isinstance(request, dict) else {})
 
 
-def build_request(customer_id: str, name: str, email: str, items: list[tuple[str, str, int, str]], currency: str = "EUR",
-                  idempotency_key: str | None = None) -> dict[str, Any]:
+def build_request(
+    customer_id: str,
+    name: str,
+    email: str,
+    items: list[tuple[str, str, int, str]],
+    currency: str = "EUR",
+    idempotency_key: str | None = None,
+) -> dict[str, Any]:
     request: dict[str, Any] = {
         "customer": {"customerId": customer_id, "name": name, "email": email},
         "items": [{"sku": sku, "name": item, "quantity": qty, "unitPrice": price} for sku, item, qty, price in items],
@@ -82,8 +92,11 @@ def random_request(rng: random.Random, *, invalid: bool = False) -> dict[str, An
     name = rng.choice(NAMES)
     lines = rng.sample(CATALOGUE, rng.randint(1, 3))
     request = build_request(
-        f"C-{rng.randint(1000, 9999)}", name, name.split()[0].lower() + "@example.com",
-        [(sku, item, rng.randint(1, 5), price) for sku, item, price in lines], rng.choice(["EUR", "USD", "GBP"]),
+        f"C-{rng.randint(1000, 9999)}",
+        name,
+        name.split()[0].lower() + "@example.com",
+        [(sku, item, rng.randint(1, 5), price) for sku, item, price in lines],
+        rng.choice(["EUR", "USD", "GBP"]),
         idempotency_key=f"bulk-{uuid.UUID(int=rng.getrandbits(128))}",
     )
     if invalid:
@@ -141,14 +154,20 @@ class BulkReport:
     def as_dict(self) -> dict[str, Any]:
         rate = self.finished / self.seconds if self.seconds else 0.0
         p50, p99 = self.latency_ms(0.5), self.latency_ms(0.99)
-        return {**self.counts(), "requests_per_s": round(rate, 1),
-                "latency_p50_ms": None if p50 is None else round(p50, 1), "latency_p99_ms": None if p99 is None else round(p99, 1)}
+        return {
+            **self.counts(),
+            "requests_per_s": round(rate, 1),
+            "latency_p50_ms": None if p50 is None else round(p50, 1),
+            "latency_p99_ms": None if p99 is None else round(p99, 1),
+        }
 
     def summary(self) -> str:
         """Every count, the rate and latency, then the first error messages."""
         report = self.as_dict()
-        lines = [", ".join(f"{outcome} {count}" for outcome, count in self.counts().items()),
-                 f"{report['requests_per_s']} requests/s, invoke latency p50 {report['latency_p50_ms']} ms, p99 {report['latency_p99_ms']} ms"]
+        lines = [
+            ", ".join(f"{outcome} {count}" for outcome, count in self.counts().items()),
+            f"{report['requests_per_s']} requests/s, invoke latency p50 {report['latency_p50_ms']} ms, p99 {report['latency_p99_ms']} ms",
+        ]
         lines += [f"  error: {message}" for message in self.error_messages]
         return "\n".join(lines)
 
@@ -192,10 +211,19 @@ def _invoke_outcome(lambda_client: Any, function_name: str, request: dict[str, A
     return "errors", None, f"status {result.status_code}: {result.body.get('message', result.body)}"
 
 
-def create_bulk(lambda_client: Any, function_name: str, count: int, *, rate_per_s: float = 20.0, clients: int = 1,
-                invalid_share: float = 0.0, seed: int = 7, progress: Callable[[int], None] | None = None,
-                on_update: Callable[[BulkReport], None] | None = None,
-                client_factory: Callable[[], Any] | None = None) -> BulkReport:
+def create_bulk(
+    lambda_client: Any,
+    function_name: str,
+    count: int,
+    *,
+    rate_per_s: float = 20.0,
+    clients: int = 1,
+    invalid_share: float = 0.0,
+    seed: int = 7,
+    progress: Callable[[int], None] | None = None,
+    on_update: Callable[[BulkReport], None] | None = None,
+    client_factory: Callable[[], Any] | None = None,
+) -> BulkReport:
     """Send ``count`` requests from ``clients`` concurrent callers sharing one schedule
     (request i is due ``i / rate_per_s`` after the start; 0 = as fast as they can).
 
@@ -255,16 +283,18 @@ def order_rows(repository: OrderRepository, limit: int = 50) -> list[dict[str, A
     rows = []
     for item in repository.list_items(max_items=max(limit * 4, 200)):
         lines = item.get("items") if isinstance(item.get("items"), list) else []
-        rows.append({
-            "orderId": str(item.get("orderId", "?")),
-            "status": str(item.get("status", "INVALID")),
-            "currency": item.get("currency", ""),
-            "total": str(item.get("total", "")),
-            "items": int(sum(Decimal(str(line.get("quantity", 0))) for line in lines if isinstance(line, dict))),
-            "createdAt": item.get("createdAt", ""),
-            "processedAt": item.get("processedAt", ""),
-            "notifiedAt": item.get("notifiedAt", ""),
-        })
+        rows.append(
+            {
+                "orderId": str(item.get("orderId", "?")),
+                "status": str(item.get("status", "INVALID")),
+                "currency": item.get("currency", ""),
+                "total": str(item.get("total", "")),
+                "items": int(sum(Decimal(str(line.get("quantity", 0))) for line in lines if isinstance(line, dict))),
+                "createdAt": item.get("createdAt", ""),
+                "processedAt": item.get("processedAt", ""),
+                "notifiedAt": item.get("notifiedAt", ""),
+            }
+        )
     rows.sort(key=lambda row: row["createdAt"] or "", reverse=True)
     return rows[:limit]
 
@@ -304,8 +334,9 @@ class Journey:
     def of(cls, order_id: str, item: dict[str, Any] | None) -> Journey:
         if item is None:
             return cls(order_id, "MISSING")
-        return cls(order_id, str(item.get("status", "INVALID")), item.get("createdAt", ""), item.get("processedAt", ""),
-                   item.get("notifiedAt", ""))
+        return cls(
+            order_id, str(item.get("status", "INVALID")), item.get("createdAt", ""), item.get("processedAt", ""), item.get("notifiedAt", "")
+        )
 
     @property
     def final(self) -> bool:

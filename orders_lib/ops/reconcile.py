@@ -208,7 +208,9 @@ def read_stream(streams: Any, stream_arn: str) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"].get("Shards", [])
     for shard in shards:
-        iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")[
+            "ShardIterator"
+        ]
         while iterator:
             response = streams.get_records(ShardIterator=iterator, Limit=1000)
             page = response.get("Records", [])
@@ -250,8 +252,13 @@ POISON_KINDS = ("bare", "items-not-a-list", "quantity-not-a-number", "total-mism
 def poison_item(key: str, kind: str) -> dict[str, Any]:
     """An item that passes the mapping's filter (an INSERT with status NEW) but is no order."""
     order = {
-        "orderId": key, "status": NEW, "currency": "EUR", "createdAt": "2026-01-01T00:00:00.000Z", "expiresAt": 1,
-        "idempotencyKey": key, "requestHash": "0" * 64,
+        "orderId": key,
+        "status": NEW,
+        "currency": "EUR",
+        "createdAt": "2026-01-01T00:00:00.000Z",
+        "expiresAt": 1,
+        "idempotencyKey": key,
+        "requestHash": "0" * 64,
         "customer": {"customerId": "C-1", "name": "Poison", "email": "p@example.com"},
         "items": [{"sku": "X", "name": "X", "quantity": 1, "unitPrice": Decimal("1.00")}],
     }

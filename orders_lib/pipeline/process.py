@@ -128,7 +128,12 @@ def process_records(
                 result.ignored.append(sequence)
     log.info(
         "batch done",
-        extra={"processed": len(result.processed), "notified": len(result.notified), "ignored": len(result.ignored), "failed": len(result.failures)},
+        extra={
+            "processed": len(result.processed),
+            "notified": len(result.notified),
+            "ignored": len(result.ignored),
+            "failed": len(result.failures),
+        },
     )
     return result
 

@@ -22,16 +22,27 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--max-workers", type=int, help="warm processes per function (ORDERS_SANDBOX_MAX_WORKERS)")
     run.add_argument("--max-queue", type=int, help="synchronous invocations waiting per function (ORDERS_SANDBOX_MAX_QUEUE)")
     run.add_argument("--ttl-interval", type=float, help="seconds between TTL sweeps (ORDERS_SANDBOX_TTL_INTERVAL, default 10)")
-    run.add_argument("--iam", choices=("enforce", "soft", "off"),
-                     help="the functions' execution roles: refuse, log only, or ignore (ORDERS_SANDBOX_IAM, default enforce)")
+    run.add_argument(
+        "--iam",
+        choices=("enforce", "soft", "off"),
+        help="the functions' execution roles: refuse, log only, or ignore (ORDERS_SANDBOX_IAM, default enforce)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    return serve(args.port, args.state_dir, deploy=not args.no_deploy, stop=stop, max_workers=args.max_workers, max_queue=args.max_queue,
-                 ttl_interval_s=args.ttl_interval, iam=args.iam)
+    return serve(
+        args.port,
+        args.state_dir,
+        deploy=not args.no_deploy,
+        stop=stop,
+        max_workers=args.max_workers,
+        max_queue=args.max_queue,
+        ttl_interval_s=args.ttl_interval,
+        iam=args.iam,
+    )
 
 
 if __name__ == "__main__":

@@ -77,17 +77,30 @@ def running(state_dir: Path = DEFAULT_STATE_DIR) -> SandboxState | None:
     return state
 
 
-def serve(port: int, state_dir: Path, *, deploy: bool = True, stop: threading.Event,
-          max_workers: int | None = None, max_queue: int | None = None, ttl_interval_s: float | None = None,
-          iam: str | None = None) -> int:
+def serve(
+    port: int,
+    state_dir: Path,
+    *,
+    deploy: bool = True,
+    stop: threading.Event,
+    max_workers: int | None = None,
+    max_queue: int | None = None,
+    ttl_interval_s: float | None = None,
+    iam: str | None = None,
+) -> int:
     """Run the sandbox until ``stop`` is set (the body of the background process)."""
     from orders_lib.sandbox.lambda_.invocation.capacity import Limits
     from .server import Sandbox  # moto is heavy: only the server process imports it
     from orders_lib.sandbox.dynamodb.ttl import DEFAULT_INTERVAL_S
 
     interval = ttl_interval_s or float(os.environ.get("ORDERS_SANDBOX_TTL_INTERVAL") or DEFAULT_INTERVAL_S)
-    sandbox = Sandbox(state_dir, port=port, limits=Limits.from_env(max_workers=max_workers, max_queue=max_queue),
-                      ttl_interval_s=interval, iam=iam or os.environ.get("ORDERS_SANDBOX_IAM") or "enforce")
+    sandbox = Sandbox(
+        state_dir,
+        port=port,
+        limits=Limits.from_env(max_workers=max_workers, max_queue=max_queue),
+        ttl_interval_s=interval,
+        iam=iam or os.environ.get("ORDERS_SANDBOX_IAM") or "enforce",
+    )
     sandbox.start()
     state = SandboxState(os.getpid(), sandbox.port, sandbox.endpoint, "starting", {})
     state.write(state_dir)
@@ -111,9 +124,17 @@ def serve(port: int, state_dir: Path, *, deploy: bool = True, stop: threading.Ev
         (state_dir / STATE_FILE).unlink(missing_ok=True)
 
 
-def start(port: int = DEFAULT_PORT, state_dir: Path = DEFAULT_STATE_DIR, *, deploy: bool = True, timeout_s: float = START_TIMEOUT_S,
-          max_workers: int | None = None, max_queue: int | None = None, ttl_interval_s: float | None = None,
-          iam: str | None = None) -> tuple[SandboxState, bool]:
+def start(
+    port: int = DEFAULT_PORT,
+    state_dir: Path = DEFAULT_STATE_DIR,
+    *,
+    deploy: bool = True,
+    timeout_s: float = START_TIMEOUT_S,
+    max_workers: int | None = None,
+    max_queue: int | None = None,
+    ttl_interval_s: float | None = None,
+    iam: str | None = None,
+) -> tuple[SandboxState, bool]:
     """Start the background process; returns (state, started_now).
 
     ``max_workers`` (warm processes per function) and ``max_queue`` (synchronous
@@ -174,7 +195,8 @@ def tail(state_dir: Path, lines: int = 30) -> str:
 def control(endpoint: str, path: str, body: dict[str, Any] | None = None) -> Any:
     """Call the sandbox's control API (``/_sandbox/<path>``)."""
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{endpoint}/_sandbox/{path}", data=data, method="POST" if data else "GET",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{endpoint}/_sandbox/{path}", data=data, method="POST" if data else "GET", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the local sandbox only
         return json.loads(response.read())

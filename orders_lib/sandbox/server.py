@@ -54,24 +54,42 @@ API_THREADS = 64
 
 
 class Sandbox:
-    def __init__(self, state_dir: Path, host: str = "127.0.0.1", port: int = 4566, region: str = "us-east-1",
-                 limits: Limits | None = None, ttl_interval_s: float = DEFAULT_INTERVAL_S, iam: Mode | str = Mode.ENFORCE,
-                 alarm_interval_s: float = ALARM_INTERVAL_S):
+    def __init__(
+        self,
+        state_dir: Path,
+        host: str = "127.0.0.1",
+        port: int = 4566,
+        region: str = "us-east-1",
+        limits: Limits | None = None,
+        ttl_interval_s: float = DEFAULT_INTERVAL_S,
+        iam: Mode | str = Mode.ENFORCE,
+        alarm_interval_s: float = ALARM_INTERVAL_S,
+    ):
         self.state_dir, self.host, self.port, self.region = Path(state_dir).resolve(), host, port, region
         self.account = DEFAULT_ACCOUNT_ID
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.chaos = Chaos()
         self.status: dict[str, Any] = {"status": "starting"}
         self.cloudwatch = SandboxCloudWatch(
-            self.account, region, publish=functools.partial(moto_hooks.publish_past_chaos, self.account, region),
-            alarms=lambda: list(cloudwatch_backends[self.account][region].alarms.values()), queues=self._queue_depths,
+            self.account,
+            region,
+            publish=functools.partial(moto_hooks.publish_past_chaos, self.account, region),
+            alarms=lambda: list(cloudwatch_backends[self.account][region].alarms.values()),
+            queues=self._queue_depths,
             interval_s=alarm_interval_s,
         )
         self.capacity = Capacity(limits, on_throttle=self.cloudwatch.throttle)
         self.guard = Guard(self.account, region, role_source(self.account, region), iam)
-        self.runtime = LambdaRuntime(self.state_dir, "", region, self._write_logs, self.chaos,
-                                     max_workers=self.capacity.limits.max_workers,
-                                     credentials=self.guard.identities.credentials, observer=self._invoked)
+        self.runtime = LambdaRuntime(
+            self.state_dir,
+            "",
+            region,
+            self._write_logs,
+            self.chaos,
+            max_workers=self.capacity.limits.max_workers,
+            credentials=self.guard.identities.credentials,
+            observer=self._invoked,
+        )
         self.invocations = Invocations(self.runtime, self.capacity)
         self.clock = SandboxClock()
         self.ttl = TtlSweeper(self.account, region, self.clock, ttl_interval_s)
@@ -100,10 +118,23 @@ class Sandbox:
     def start(self) -> None:
         moto_hooks.install(self)
         backend_app = DomainDispatcherApplication(create_backend_app)
-        public = Front(backend_app, threads=API_THREADS, control=self._control, gate=self._gate_invoke,
-                       release=self.capacity.release, name="api", authorize=self.guard.check_http)
-        internal = Front(backend_app, threads=API_THREADS, gate=self._gate_invoke, release=self.capacity.release,
-                         name="fn-api", authorize=self.guard.check_http)
+        public = Front(
+            backend_app,
+            threads=API_THREADS,
+            control=self._control,
+            gate=self._gate_invoke,
+            release=self.capacity.release,
+            name="api",
+            authorize=self.guard.check_http,
+        )
+        internal = Front(
+            backend_app,
+            threads=API_THREADS,
+            gate=self._gate_invoke,
+            release=self.capacity.release,
+            name="fn-api",
+            authorize=self.guard.check_http,
+        )
         self._listeners = [Listener(public, self.host, self.port, "http"), Listener(internal, self.host, 0, "http-functions")]
         for listener in self._listeners:
             listener.start()
@@ -240,8 +271,11 @@ class Sandbox:
         if key not in self._function_clients:
             credentials = self.guard.identities.credentials(function)
             self._function_clients[key] = boto3.session.Session().client(
-                service, region_name=self.region, endpoint_url=f"http://{self.host}:{self.internal_port}",
-                aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"], aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+                service,
+                region_name=self.region,
+                endpoint_url=f"http://{self.host}:{self.internal_port}",
+                aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
                 aws_session_token=credentials["AWS_SESSION_TOKEN"],
             )
         return self._function_clients[key]
@@ -299,7 +333,9 @@ class Sandbox:
     def mapping_stats(self) -> dict[str, Any]:
         with self._pollers_lock:
             return {
-                uuid_: {"function": config.function_arn, "shards": [dict(vars(p.stats), shard=p.shard_id, checkpoint=p.checkpoint, pending=p.pending) for p in pollers]}
+                uuid_: {
+                    "function": config.function_arn,
+                    "shards": [dict(vars(p.stats), shard=p.shard_id, checkpoint=p.checkpoint, pending=p.pending) for p in pollers],
+                }
                 for uuid_, (config, pollers, _, _) in self._pollers.items()
             }
-

@@ -23,7 +23,9 @@ class Workbench:
     _outputs: StackOutputs | None = field(default=None, repr=False)
 
     @classmethod
-    def connect(cls, target: str = "sandbox", stack: str | None = None, endpoint: str | None = None, region: str | None = None) -> Workbench:
+    def connect(
+        cls, target: str = "sandbox", stack: str | None = None, endpoint: str | None = None, region: str | None = None
+    ) -> Workbench:
         """One call from a notebook's parameters to a working connection.
 
         On AWS the credentials are checked first (one STS call): without usable ones this raises

@@ -70,8 +70,13 @@ def deploy(bench: Workbench, assembly: Assembly, *, via_cdk_cli: bool = False) -
 
 def sandbox_environment(bench: Workbench) -> dict[str, str]:
     """What a shell user exports to point the AWS CLI, boto3 and the CDK CLI at the sandbox."""
-    return {"AWS_ENDPOINT_URL": bench.settings.endpoint_url or "", "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": bench.settings.region, "AWS_DEFAULT_REGION": bench.settings.region}
+    return {
+        "AWS_ENDPOINT_URL": bench.settings.endpoint_url or "",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": bench.settings.region,
+        "AWS_DEFAULT_REGION": bench.settings.region,
+    }
 
 
 def outputs_frame(bench: Workbench) -> pd.DataFrame:
@@ -104,4 +109,3 @@ def stack_ready(bench: Workbench) -> bool:
         return bool(bench.outputs.values)
     except Exception:  # noqa: BLE001 - "not deployed" has several shapes; the notebook deploys then
         return False
-

@@ -68,7 +68,9 @@ def wait_for_dlq(bench: Workbench, condition: Any, timeout_s: float = 30.0) -> l
 
 
 def batches_frame(found: list[dlq.FailedBatch]) -> pd.DataFrame:
-    return pd.DataFrame([b.row() for b in found], columns=["shard", "sequence range", "batch size", "condition", "invocations", "orders", "why"])
+    return pd.DataFrame(
+        [b.row() for b in found], columns=["shard", "sequence range", "batch size", "condition", "invocations", "orders", "why"]
+    )
 
 
 def order_states(bench: Workbench, order_ids: list[str]) -> pd.DataFrame:
@@ -96,8 +98,13 @@ class DlqPanel:
         """Send every failed batch's records through ProcessOrder; one row per batch."""
         rows = []
         for batch in batches(self.bench):
-            outcome = dlq.redrive(self.bench.client("lambda"), self.bench.client("sqs"), self.bench.outputs.dlq_url,
-                                  self.bench.outputs.process_function, batch)
+            outcome = dlq.redrive(
+                self.bench.client("lambda"),
+                self.bench.client("sqs"),
+                self.bench.outputs.dlq_url,
+                self.bench.outputs.process_function,
+                batch,
+            )
             rows.append({"sequence range": batch.row()["sequence range"], "orders": batch.row()["orders"], **outcome})
         self.last_redrive = pd.DataFrame(rows, columns=["sequence range", "orders", "redriven", "failed", "deleted"])
         self._show(self.last_redrive)

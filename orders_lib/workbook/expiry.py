@@ -40,8 +40,12 @@ def order_expiry(bench: Workbench, order_id: str) -> dict[str, Any] | None:
         return None
     expires = int(item["expiresAt"])
     created = from_iso(str(item["createdAt"]))
-    return {"orderId": order_id, "status": item["status"], "expiresAt": to_iso(datetime.fromtimestamp(expires, UTC)),
-            "days_after_creation": round((expires - created.timestamp()) / 86400, 2)}
+    return {
+        "orderId": order_id,
+        "status": item["status"],
+        "expiresAt": to_iso(datetime.fromtimestamp(expires, UTC)),
+        "days_after_creation": round((expires - created.timestamp()) / 86400, 2),
+    }
 
 
 def expire(bench: Workbench, order_id: str, advance: str = "7d1h", timeout_s: float = 30.0) -> dict[str, Any]:
@@ -70,13 +74,16 @@ def ttl_removal(bench: Workbench, order_id: str) -> dict[str, Any] | None:
     return None
 
 
-
-
 def demonstrate(bench: Workbench, order_id: str) -> dict[str, Any]:
     """Sandbox: the order expires and the TTL process's REMOVE record is shown. AWS: read only."""
     if not bench.settings.is_sandbox:
         return {"orderId": order_id, "note": "on AWS, DynamoDB deletes an expired order within a few days of its expiresAt"}
     expired = expire(bench, order_id)
     removal = ttl_removal(bench, order_id) or {}
-    return {"orderId": order_id, "clock_moved": expired["clock_moved"], "still_in_table": bench.repository.get_item(order_id) is not None,
-            "stream": removal.get("eventName"), "deleted_by": removal.get("userIdentity")}
+    return {
+        "orderId": order_id,
+        "clock_moved": expired["clock_moved"],
+        "still_in_table": bench.repository.get_item(order_id) is not None,
+        "stream": removal.get("eventName"),
+        "deleted_by": removal.get("userIdentity"),
+    }

@@ -81,7 +81,11 @@ class OrderForm:
     def fill(self, request: dict[str, Any]) -> None:
         """Put a request into the form (papermill runs and tests use this, then click Create)."""
         customer = request.get("customer", {})
-        self.customer_id.value, self.name.value, self.email.value = customer.get("customerId", ""), customer.get("name", ""), customer.get("email", "")
+        self.customer_id.value, self.name.value, self.email.value = (
+            customer.get("customerId", ""),
+            customer.get("name", ""),
+            customer.get("email", ""),
+        )
         self.currency.value = request.get("currency", "EUR") if request.get("currency") in CURRENCIES else "EUR"
         self.key.value = request.get("idempotencyKey", "")
         for row in list(self.rows):
@@ -90,8 +94,14 @@ class OrderForm:
             self.add_item(item["sku"], item["name"], int(item["quantity"]), str(item["unitPrice"]))
 
     def request(self) -> dict[str, Any]:
-        return build_request(self.customer_id.value, self.name.value, self.email.value, [r.value() for r in self.rows],
-                             self.currency.value, self.key.value.strip() or None)
+        return build_request(
+            self.customer_id.value,
+            self.name.value,
+            self.email.value,
+            [r.value() for r in self.rows],
+            self.currency.value,
+            self.key.value.strip() or None,
+        )
 
     def submit(self) -> CreateResult:
         self.last_result = self.bench.create(self.request())
@@ -108,8 +118,9 @@ class OrderForm:
         """Watch ``order_id`` until it is notified (or ``timeout_s``), updating the widgets as it moves."""
         self.stop_following()
         self._stop_following = stop = threading.Event()
-        self._follower = threading.Thread(target=self._watch, args=(order_id, time.monotonic() + timeout_s, stop),
-                                          name=f"follow-{order_id[:8]}", daemon=True)
+        self._follower = threading.Thread(
+            target=self._watch, args=(order_id, time.monotonic() + timeout_s, stop), name=f"follow-{order_id[:8]}", daemon=True
+        )
         self._follower.start()
 
     def _watch(self, order_id: str, deadline: float, stop: threading.Event) -> None:
@@ -153,8 +164,9 @@ class BulkForm:
     """Count, rate, concurrent clients and share of invalid requests; Run sends them with a
     progress bar and live counts (throttled requests included)."""
 
-    def __init__(self, bench: Workbench, count: int = 50, rate: float = 20.0, invalid_share: float = 0.1, seed: int = 7,
-                 clients: int = 1) -> None:
+    def __init__(
+        self, bench: Workbench, count: int = 50, rate: float = 20.0, invalid_share: float = 0.1, seed: int = 7, clients: int = 1
+    ) -> None:
         self.bench, self.seed = bench, seed
         self.count = w.BoundedIntText(value=count, min=1, max=10_000, description="Orders")
         self.rate = w.BoundedFloatText(value=rate, min=0.5, max=500, description="Per second")
@@ -174,10 +186,18 @@ class BulkForm:
         def advance(step: int) -> None:
             self.progress.value += step
 
-        self.last_report = create_bulk(None, self.bench.outputs.create_function, self.count.value,
-                                       rate_per_s=self.rate.value, clients=self.clients.value, invalid_share=self.invalid_share.value,
-                                       seed=self.seed, progress=advance, on_update=self.show_counts,
-                                       client_factory=lambda: self.bench.new_client("lambda"))
+        self.last_report = create_bulk(
+            None,
+            self.bench.outputs.create_function,
+            self.count.value,
+            rate_per_s=self.rate.value,
+            clients=self.clients.value,
+            invalid_share=self.invalid_share.value,
+            seed=self.seed,
+            progress=advance,
+            on_update=self.show_counts,
+            client_factory=lambda: self.bench.new_client("lambda"),
+        )
         show_text(self.output, self.last_report.summary())
         return self.last_report
 
@@ -186,8 +206,9 @@ class BulkForm:
         self.counts.value = " · ".join(f"{outcome} {count}" for outcome, count in report.counts().items())
 
     def widget(self) -> w.Widget:
-        return w.VBox([self.count, self.rate, self.clients, self.invalid_share, self.run_button,
-                       w.HBox([self.progress, self.counts]), self.output])
+        return w.VBox(
+            [self.count, self.rate, self.clients, self.invalid_share, self.run_button, w.HBox([self.progress, self.counts]), self.output]
+        )
 
     def show(self) -> None:
         display(self.widget())

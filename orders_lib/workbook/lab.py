@@ -54,8 +54,17 @@ def write_overrides(prefix: Path) -> Path:
 
 def lab_command(python: str, port: int, token: str) -> list[str]:
     command = [
-        python, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1", "--port", str(port),
-        f"--ServerApp.token={token}", "--ServerApp.port_retries=0", f"--ServerApp.root_dir={ROOT / 'notebooks'}",
+        python,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        f"--ServerApp.token={token}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.root_dir={ROOT / 'notebooks'}",
     ]
     if os.geteuid() == 0:  # CI and containers run as root; Jupyter refuses that unless told
         command.append("--allow-root")

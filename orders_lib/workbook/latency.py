@@ -43,7 +43,9 @@ def stream_arrivals(streams: Any, stream_arn: str) -> dict[str, pd.Timestamp]:
     }
 
 
-def collect_notifications(bench: Workbench, subscription: Subscription, order_ids: list[str], timeout_s: float = 20.0) -> dict[str, pd.Timestamp]:
+def collect_notifications(
+    bench: Workbench, subscription: Subscription, order_ids: list[str], timeout_s: float = 20.0
+) -> dict[str, pd.Timestamp]:
     """orderId -> first time the subscriber received its notification."""
     wanted, received = set(order_ids), {}
     deadline = time.monotonic() + timeout_s
@@ -61,14 +63,16 @@ def timings_frame(items: list[dict[str, Any]], arrivals: dict[str, pd.Timestamp]
         order_id = item.get("orderId")
         if not item.get("createdAt"):
             continue
-        rows.append({
-            "orderId": order_id,
-            "created": pd.Timestamp(item["createdAt"]),
-            "stream": arrivals.get(order_id),
-            "processed": pd.Timestamp(item["processedAt"]) if item.get("processedAt") else None,
-            "notified": pd.Timestamp(item["notifiedAt"]) if item.get("notifiedAt") else None,
-            "received": received.get(order_id),
-        })
+        rows.append(
+            {
+                "orderId": order_id,
+                "created": pd.Timestamp(item["createdAt"]),
+                "stream": arrivals.get(order_id),
+                "processed": pd.Timestamp(item["processedAt"]) if item.get("processedAt") else None,
+                "notified": pd.Timestamp(item["notifiedAt"]) if item.get("notifiedAt") else None,
+                "received": received.get(order_id),
+            }
+        )
     frame = pd.DataFrame(rows, columns=["orderId", "created", "stream", "processed", "notified", "received"])
     for column in ("created", "stream", "processed", "notified", "received"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
@@ -85,7 +89,13 @@ def stage_percentiles(frame: pd.DataFrame) -> pd.DataFrame:
         if values.empty:
             continue
         quantiles = values.quantile(list(PERCENTILES))
-        table[stage] = {"orders": int(values.count()), "p50": quantiles[0.5], "p90": quantiles[0.9], "p99": quantiles[0.99], "max": values.max()}
+        table[stage] = {
+            "orders": int(values.count()),
+            "p50": quantiles[0.5],
+            "p90": quantiles[0.9],
+            "p99": quantiles[0.99],
+            "max": values.max(),
+        }
     return pd.DataFrame.from_dict(table, orient="index").round(1)
 
 
@@ -169,8 +179,9 @@ SWEEP_RATES = (10.0, 25.0, 50.0, 100.0, 200.0)
 KEEPS_UP = 0.9  # achieved / offered below this: the pipeline has fallen behind
 
 
-def load_sweep(bench: Workbench, rates: tuple[float, ...] = SWEEP_RATES, per_rate: int = 60, clients: int = 4,
-               seed: int = 100) -> pd.DataFrame:
+def load_sweep(
+    bench: Workbench, rates: tuple[float, ...] = SWEEP_RATES, per_rate: int = 60, clients: int = 4, seed: int = 100
+) -> pd.DataFrame:
     """For each offered rate: ``per_rate`` orders from ``clients`` callers, then write → PROCESSED
     p50/p99 and the rate achieved (orders PROCESSED per second, first write to last PROCESSED)."""
     from ..domain.clock import from_iso
@@ -178,8 +189,9 @@ def load_sweep(bench: Workbench, rates: tuple[float, ...] = SWEEP_RATES, per_rat
 
     rows = []
     for rate in rates:
-        report = create_bulk(bench.client("lambda"), bench.outputs.create_function, per_rate, rate_per_s=rate,
-                             clients=clients, seed=seed + int(rate * 10))
+        report = create_bulk(
+            bench.client("lambda"), bench.outputs.create_function, per_rate, rate_per_s=rate, clients=clients, seed=seed + int(rate * 10)
+        )
         bench.wait_processed(report.order_ids, timeout_s=120, notified=False)
         items = [item for item in (bench.repository.get_item(i) for i in report.order_ids) if item and item.get("processedAt")]
         if not items:
@@ -188,8 +200,15 @@ def load_sweep(bench: Workbench, rates: tuple[float, ...] = SWEEP_RATES, per_rat
         processed = [from_iso(item["processedAt"]) for item in items]
         waits = pd.Series([(p - c).total_seconds() * 1000 for c, p in zip(created, processed, strict=True)])
         span_s = max((max(processed) - min(created)).total_seconds(), 1e-6)
-        rows.append({"offered_per_s": rate, "achieved_per_s": round(len(items) / span_s, 1), "orders": len(items),
-                     "p50_ms": round(float(waits.quantile(0.5)), 2), "p99_ms": round(float(waits.quantile(0.99)), 2)})
+        rows.append(
+            {
+                "offered_per_s": rate,
+                "achieved_per_s": round(len(items) / span_s, 1),
+                "orders": len(items),
+                "p50_ms": round(float(waits.quantile(0.5)), 2),
+                "p99_ms": round(float(waits.quantile(0.99)), 2),
+            }
+        )
     return pd.DataFrame(rows, columns=["offered_per_s", "achieved_per_s", "orders", "p50_ms", "p99_ms"])
 
 
@@ -229,8 +248,12 @@ def save_load_charts(frame: pd.DataFrame, sweep: pd.DataFrame, report_dir: Path)
     seconds = (ordered["created"] - ordered["created"].iloc[0]).dt.total_seconds()
     axis.scatter(seconds, ordered["write → processed"], s=6, color="#a0aec0", label="each order")
     window = max(10, len(ordered) // 10)
-    axis.plot(seconds, ordered["write → processed"].rolling(window, min_periods=window // 2).quantile(0.99),
-              color="#c53030", label=f"rolling p99 ({window} orders)")
+    axis.plot(
+        seconds,
+        ordered["write → processed"].rolling(window, min_periods=window // 2).quantile(0.99),
+        color="#c53030",
+        label=f"rolling p99 ({window} orders)",
+    )
     axis.set(title="Latency over the run", xlabel="seconds since the first order", ylabel="write → PROCESSED (ms)")
     axis.set_ylim(bottom=0)
     axis.legend()
@@ -266,9 +289,13 @@ def load_reading(sweep: pd.DataFrame) -> str:
     kept = sweep[sweep["offered_per_s"] < point] if point is not None else sweep
     best = kept.iloc[-1] if not kept.empty else sweep.iloc[0]
     if point is None:
-        return (f"It kept up with every offered rate up to {sweep['offered_per_s'].max():g} orders/s "
-                f"(p99 {sweep['p99_ms'].iloc[-1]:.1f} ms there): no saturation in this range.")
+        return (
+            f"It kept up with every offered rate up to {sweep['offered_per_s'].max():g} orders/s "
+            f"(p99 {sweep['p99_ms'].iloc[-1]:.1f} ms there): no saturation in this range."
+        )
     at = sweep[sweep["offered_per_s"] == point].iloc[0]
-    return (f"It kept up to {best['offered_per_s']:g} orders/s offered (p99 {best['p99_ms']:.1f} ms). "
-            f"At {point:g}/s it fell behind: {at['achieved_per_s']:g} orders/s achieved, p99 {at['p99_ms']:.1f} ms, "
-            f"so this target saturates between {best['offered_per_s']:g} and {point:g} orders/s.")
+    return (
+        f"It kept up to {best['offered_per_s']:g} orders/s offered (p99 {best['p99_ms']:.1f} ms). "
+        f"At {point:g}/s it fell behind: {at['achieved_per_s']:g} orders/s achieved, p99 {at['p99_ms']:.1f} ms, "
+        f"so this target saturates between {best['offered_per_s']:g} and {point:g} orders/s."
+    )

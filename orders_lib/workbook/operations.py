@@ -34,15 +34,19 @@ def alarm_named(bench: Workbench, what: str) -> str:
 
 
 def alarms_frame(bench: Workbench) -> pd.DataFrame:
-    return pd.DataFrame(alarm_rows(bench.client("cloudwatch"), alarm_names(bench) or None),
-                        columns=["alarm", "state", "since", "metric", "threshold", "reason"])
+    return pd.DataFrame(
+        alarm_rows(bench.client("cloudwatch"), alarm_names(bench) or None),
+        columns=["alarm", "state", "since", "metric", "threshold", "reason"],
+    )
 
 
 def styled_alarms(frame: pd.DataFrame) -> Any:
     """The alarms table coloured by state, for people to read at a glance."""
-    return (frame.style.hide(axis="index")
-            .map(lambda state: f"background-color: {STATE_COLOURS.get(state, '')}", subset=["state"])
-            .set_properties(subset=["reason"], **{"white-space": "normal", "max-width": "40em"}))
+    return (
+        frame.style.hide(axis="index")
+        .map(lambda state: f"background-color: {STATE_COLOURS.get(state, '')}", subset=["state"])
+        .set_properties(subset=["reason"], **{"white-space": "normal", "max-width": "40em"})
+    )
 
 
 def metrics_frame(bench: Workbench, minutes: int = 15, period_s: int = 60) -> pd.DataFrame:
@@ -143,8 +147,14 @@ class Incident:
         control.control(self.endpoint, "chaos", {"sns_publish_failure_rate": 1.0})
         ids = []
         for n in range(self.orders):
-            request = build_request(f"C-9{n:03d}", "Incident Customer", "oncall@example.com", [("PEN-BLK", "Black pen", 1, "1.25")],
-                                    "EUR", f"incident-{int(time.time())}-{n}")
+            request = build_request(
+                f"C-9{n:03d}",
+                "Incident Customer",
+                "oncall@example.com",
+                [("PEN-BLK", "Black pen", 1, "1.25")],
+                "EUR",
+                f"incident-{int(time.time())}-{n}",
+            )
             result = self.bench.create(request)
             if result.order:
                 ids.append(result.order["orderId"])
@@ -163,8 +173,12 @@ class Incident:
     def alarm_fires(self) -> dict[str, Any]:
         dlq_state = self.wait_for(DLQ_ALARM, "ALARM")
         failed_state = self.wait_for(NOTIFICATIONS_ALARM, "ALARM", timeout_s=30)
-        return self._note("alarms fire", dlq_alarm=dlq_state, notifications_alarm=failed_state,
-                          dlq_batches=len(dlq_ops.read_batches(self.bench.client("sqs"), self.bench.outputs.dlq_url)))
+        return self._note(
+            "alarms fire",
+            dlq_alarm=dlq_state,
+            notifications_alarm=failed_state,
+            dlq_batches=len(dlq_ops.read_batches(self.bench.client("sqs"), self.bench.outputs.dlq_url)),
+        )
 
     def read_alerts(self, wait_s: float = 0.0) -> list[dict[str, str]]:
         """Alerts in the operator inbox: subject, new state and reason of each."""
@@ -175,8 +189,14 @@ class Incident:
             for message in messages:
                 envelope = json.loads(message["Body"])
                 body = json.loads(envelope["Message"])
-                alerts.append({"subject": envelope.get("Subject", ""), "alarm": body["AlarmName"], "state": body["NewStateValue"],
-                               "reason": body["NewStateReason"]})
+                alerts.append(
+                    {
+                        "subject": envelope.get("Subject", ""),
+                        "alarm": body["AlarmName"],
+                        "state": body["NewStateValue"],
+                        "reason": body["NewStateReason"],
+                    }
+                )
                 sqs.delete_message(QueueUrl=self.inbox_url, ReceiptHandle=message["ReceiptHandle"])
             if alerts or time.monotonic() >= deadline:
                 return alerts
@@ -189,8 +209,12 @@ class Incident:
 
         result = DlqPanel(self.bench).redrive_all()
         left = dlq_ops.read_batches(self.bench.client("sqs"), self.bench.outputs.dlq_url)
-        return self._note("fixed and redriven", redriven=int(result["redriven"].sum()) if len(result) else 0,
-                          failed=int(result["failed"].sum()) if len(result) else 0, dlq_batches_left=len(left))
+        return self._note(
+            "fixed and redriven",
+            redriven=int(result["redriven"].sum()) if len(result) else 0,
+            failed=int(result["failed"].sum()) if len(result) else 0,
+            dlq_batches_left=len(left),
+        )
 
     def recovered(self) -> dict[str, Any]:
         """Wait for the DLQ alarm's OK. The notifications-failed alarm is read, not waited for:

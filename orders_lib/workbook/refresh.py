@@ -46,8 +46,9 @@ def refresh(names: tuple[str, ...] = NOTEBOOKS) -> None:
         try:
             for name in names:
                 path = NOTEBOOK_DIR / f"{name}.ipynb"
-                papermill.execute_notebook(str(path), str(path), cwd=str(NOTEBOOK_DIR), kernel_name="python3",
-                                           progress_bar=False, execution_timeout=120)
+                papermill.execute_notebook(
+                    str(path), str(path), cwd=str(NOTEBOOK_DIR), kernel_name="python3", progress_bar=False, execution_timeout=120
+                )
                 strip_volatile(path)
                 print(f"refreshed {path.name}")
         finally:

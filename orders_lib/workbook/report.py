@@ -41,8 +41,11 @@ def write_index(report_dir: Path, summary: dict[str, Any]) -> Path:
     """``index.html`` in ``report_dir`` from the run's ``summary`` (see ``run.summarize``)."""
     latency = summary.get("latency_ms") or {}
     figures = [
-        ("orders", summary.get("orders")), ("processed", summary.get("processed")), ("notified", summary.get("notified")),
-        ("in the DLQ", summary.get("dlq_messages")), ("write → PROCESSED p50", _ms(latency.get("p50"))),
+        ("orders", summary.get("orders")),
+        ("processed", summary.get("processed")),
+        ("notified", summary.get("notified")),
+        ("in the DLQ", summary.get("dlq_messages")),
+        ("write → PROCESSED p50", _ms(latency.get("p50"))),
         ("write → PROCESSED p99", _ms(latency.get("p99"))),
     ]
     if "iam" in summary:
@@ -51,11 +54,13 @@ def write_index(report_dir: Path, summary: dict[str, Any]) -> Path:
     notebooks = "".join(
         f'<li><a href="{name}.html">{html.escape(NOTEBOOK_TITLES.get(name, name))}</a> '
         f'<span class="muted">({seconds:g} s, <a href="{name}.ipynb">notebook</a>)</span></li>'
-        for name, seconds in summary.get("notebooks", {}).items() if (report_dir / f"{name}.html").exists()
+        for name, seconds in summary.get("notebooks", {}).items()
+        if (report_dir / f"{name}.html").exists()
     )
     charts = "".join(
         f'<figure><img src="{name}" alt="{html.escape(title)}"><figcaption>{html.escape(title)}</figcaption></figure>'
-        for name, title in CHART_TITLES.items() if (report_dir / name).exists()
+        for name, title in CHART_TITLES.items()
+        if (report_dir / name).exists()
     )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Order pipeline: workbook run</title>

@@ -38,8 +38,14 @@ def run_notebook(name: str, output_dir: Path, parameters: dict[str, Any], *, htm
     output = output_dir / f"{name}.ipynb"
     started = time.monotonic()
     papermill.execute_notebook(
-        str(NOTEBOOK_DIR / f"{name}.ipynb"), str(output), parameters=parameters, cwd=str(NOTEBOOK_DIR),
-        kernel_name="python3", progress_bar=False, execution_timeout=timeout_s, log_output=False,
+        str(NOTEBOOK_DIR / f"{name}.ipynb"),
+        str(output),
+        parameters=parameters,
+        cwd=str(NOTEBOOK_DIR),
+        kernel_name="python3",
+        progress_bar=False,
+        execution_timeout=timeout_s,
+        log_output=False,
     )
     seconds = time.monotonic() - started
     return NotebookRun(name, seconds, output, export_report(output) if html else None)
@@ -60,7 +66,9 @@ def summarize(bench: Workbench) -> dict[str, Any]:
         "processed": int(statuses.get("PROCESSED", 0)),
         "notified": sum(1 for i in items if i.get("notifiedAt")),
         "dlq_messages": int(attributes["Attributes"]["ApproximateNumberOfMessages"]),
-        "latency_ms": {"p50": round(float(latency.quantile(0.5)), 1), "p99": round(float(latency.quantile(0.99)), 1)} if len(latency) else {},
+        "latency_ms": {"p50": round(float(latency.quantile(0.5)), 1), "p99": round(float(latency.quantile(0.99)), 1)}
+        if len(latency)
+        else {},
     }
 
 

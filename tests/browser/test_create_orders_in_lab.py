@@ -17,8 +17,16 @@ from orders_lib.sandbox import control
 from orders_lib.workbook.lab import lab_command, write_overrides
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "reports" / "test-artifacts"
 
 
@@ -38,10 +46,16 @@ def lab(sandbox, tmp_path_factory):
     port, token = free_port(), secrets.token_hex(8)
     write_overrides(Path(sys.prefix))
     home = tmp_path_factory.mktemp("lab-home")
-    env = {**os.environ, "ORDERS_ENDPOINT_URL": sandbox.endpoint, "JUPYTER_CONFIG_DIR": str(home / "config"),
-           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces")}
-    server = subprocess.Popen(lab_command(sys.executable, port, token), env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {
+        **os.environ,
+        "ORDERS_ENDPOINT_URL": sandbox.endpoint,
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+    }
+    server = subprocess.Popen(
+        lab_command(sys.executable, port, token), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

@@ -64,7 +64,9 @@ def test_create_order_may_put_and_read_back_only(raw):
 def test_process_order_reads_stream_updates_publishes_and_sends_to_dlq(raw):
     statements = statements_of(raw, "ProcessOrderRole")
     (table_id,) = resources(raw, "AWS::DynamoDB::Table")
-    (topic_id,) = [k for k, v in resources(raw, "AWS::SNS::Topic").items() if v["Properties"]["TopicName"] == "techtest-order-notifications"]
+    (topic_id,) = [
+        k for k, v in resources(raw, "AWS::SNS::Topic").items() if v["Properties"]["TopicName"] == "techtest-order-notifications"
+    ]
     (queue_id,) = resources(raw, "AWS::SQS::Queue")
     assert actions(statements) == {
         "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams",

@@ -34,7 +34,12 @@ def test_every_failure_has_an_alarm_over_one_minute(raw):
     assert set(found) == set(ALARMS)
     for name, (namespace, metric, statistic, threshold) in ALARMS.items():
         props = found[name]
-        assert (props["Namespace"], props["MetricName"], props["Statistic"], props["Threshold"]) == (namespace, metric, statistic, threshold)
+        assert (props["Namespace"], props["MetricName"], props["Statistic"], props["Threshold"]) == (
+            namespace,
+            metric,
+            statistic,
+            threshold,
+        )
         assert props["Period"] == 60 and props["EvaluationPeriods"] == 1
         assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         assert props["TreatMissingData"] == "notBreaching", "no traffic is not a failure"
@@ -76,7 +81,17 @@ def test_outputs_name_the_topic_the_alarms_and_the_dashboard(raw):
 def test_dashboard_shows_the_alarms_and_the_same_metrics(raw):
     (dashboard,) = resources(raw, "AWS::CloudWatch::Dashboard").values()
     body = json.dumps(dashboard["Properties"]["DashboardBody"])
-    for metric in ("Invocations", "Errors", "Throttles", "Duration", "IteratorAge", "ApproximateNumberOfMessagesVisible",
-                   "OrdersCreated", "OrdersProcessed", "NotificationsPublished", "NotificationsFailed"):
+    for metric in (
+        "Invocations",
+        "Errors",
+        "Throttles",
+        "Duration",
+        "IteratorAge",
+        "ApproximateNumberOfMessagesVisible",
+        "OrdersCreated",
+        "OrdersProcessed",
+        "NotificationsPublished",
+        "NotificationsFailed",
+    ):
         assert metric in body, metric
     assert "p99" in body and "alarm" in body

@@ -71,16 +71,12 @@ def test_table_on_demand_stream_cmk_pitr_ttl(template, raw):
 
 
 def test_topic_and_dlq_use_the_key_and_enforce_ssl(template, raw):
-    template.has_resource_properties(
-        "AWS::SNS::Topic", {"TopicName": "techtest-order-notifications", "KmsMasterKeyId": key_ref(raw)}
-    )
+    template.has_resource_properties("AWS::SNS::Topic", {"TopicName": "techtest-order-notifications", "KmsMasterKeyId": key_ref(raw)})
     template.has_resource_properties(
         "AWS::SQS::Queue",
         {"QueueName": "techtest-orders-dlq", "KmsMasterKeyId": key_ref(raw), "MessageRetentionPeriod": 14 * 24 * 3600},
     )
-    deny_insecure = Match.array_with(
-        [Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})]
-    )
+    deny_insecure = Match.array_with([Match.object_like({"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})])
     template.has_resource_properties("AWS::SNS::TopicPolicy", {"PolicyDocument": {"Statement": deny_insecure}})
     template.has_resource_properties("AWS::SQS::QueuePolicy", {"PolicyDocument": {"Statement": deny_insecure}})
 
@@ -116,8 +112,12 @@ def test_create_function_environment_values(raw):
         if f["Properties"]["FunctionName"] == "techtest-create-order"
     )
     (table_id,) = resources(raw, "AWS::DynamoDB::Table")
-    assert env == {"TABLE_NAME": {"Ref": table_id}, "TTL_DAYS": "7",
-                   "POWERTOOLS_METRICS_NAMESPACE": "TechtestOrders", "POWERTOOLS_SERVICE_NAME": "techtest-orders"}
+    assert env == {
+        "TABLE_NAME": {"Ref": table_id},
+        "TTL_DAYS": "7",
+        "POWERTOOLS_METRICS_NAMESPACE": "TechtestOrders",
+        "POWERTOOLS_SERVICE_NAME": "techtest-orders",
+    }
 
 
 def test_event_source_mapping(raw):

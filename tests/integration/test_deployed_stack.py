@@ -22,8 +22,12 @@ def test_an_order_is_processed_and_its_notification_received(bench, patience):
         wait_for(lambda: (bench.repository.get_item(order_id) or {}).get("notifiedAt"), patience, 0.5, "PROCESSED and notified")
         assert bench.repository.get_item(order_id)["status"] == "PROCESSED"
         seen = []
-        wait_for(lambda: seen.extend(receive(bench.client("sqs"), watcher.queue_url)) or any(n["orderId"] == order_id for n in seen),
-             patience, 0.5, "notification received")
+        wait_for(
+            lambda: seen.extend(receive(bench.client("sqs"), watcher.queue_url)) or any(n["orderId"] == order_id for n in seen),
+            patience,
+            0.5,
+            "notification received",
+        )
         note = next(n for n in seen if n["orderId"] == order_id)
         assert note["dedupId"] == f"{order_id}:ORDER_PROCESSED" and "customer" not in note
     finally:

@@ -31,7 +31,9 @@ def text_of(path):
     book = nbformat.read(path, as_version=4)
     return "\n".join(
         output.get("text", "") or json.dumps(output.get("data", {}).get("text/plain", ""))
-        for cell in book.cells if cell.cell_type == "code" for output in cell.get("outputs", [])
+        for cell in book.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
     )
 
 
@@ -92,7 +94,6 @@ def test_operations_notebook_fires_the_dlq_alarm_alerts_and_recovers(executed, s
     assert summary["processed"] == summary["notified"]
 
 
-
 def test_deploy_notebook_expires_the_smoke_order_with_the_ttl_process(executed):
     text = text_of(executed[1]["01_deploy"].output)
     assert "'ttl': 'ENABLED on expiresAt', 'point_in_time_recovery': 'ENABLED', 'encryption': 'ENABLED KMS'" in text
@@ -103,8 +104,12 @@ def test_deploy_notebook_expires_the_smoke_order_with_the_ttl_process(executed):
 def test_deploy_notebook_deploys_to_the_sandbox_through_the_cdk_cli(start_sandbox, tmp_path):
     """`sandbox_via_cdk_cli = True`: the CDK command line against the sandbox, a stage beside nothing else."""
     sandbox = start_sandbox("notebook-cdk-cli", deploy=False)
-    run = run_notebook("01_deploy", tmp_path, {"endpoint": sandbox.endpoint, "report_dir": str(tmp_path),
-                                               "stack": "techtest-orders-nbcli", "sandbox_via_cdk_cli": True}, html=False)
+    run = run_notebook(
+        "01_deploy",
+        tmp_path,
+        {"endpoint": sandbox.endpoint, "report_dir": str(tmp_path), "stack": "techtest-orders-nbcli", "sandbox_via_cdk_cli": True},
+        html=False,
+    )
     text = text_of(run.output)
     assert "techtest-create-order-nbcli" in text and "'passed': True" in text
     stacks = Workbench.connect("sandbox", endpoint=sandbox.endpoint).client("cloudformation").describe_stacks()["Stacks"]

@@ -38,8 +38,15 @@ def run(sandbox, aws, outputs):
 
     try:
         report = reconcile.drive(
-            aws("lambda"), outputs["CreateOrderFunctionName"], aws("dynamodb"), outputs["TableName"], ORDERS,
-            poison_share=POISON_SHARE, rate_per_s=RATE_PER_S, seed=6, on_progress=arm_crash_mid_run,
+            aws("lambda"),
+            outputs["CreateOrderFunctionName"],
+            aws("dynamodb"),
+            outputs["TableName"],
+            ORDERS,
+            poison_share=POISON_SHARE,
+            rate_per_s=RATE_PER_S,
+            seed=6,
+            on_progress=arm_crash_mid_run,
         )
         driven_at = time.monotonic()
         wait_until_settled(sandbox.endpoint)
@@ -61,17 +68,20 @@ def run(sandbox, aws, outputs):
         batches = reconcile.read_dlq(aws("sqs"), aws("dynamodbstreams"), outputs["DlqUrl"])
 
     result = reconcile.reconcile(
-        report.created, report.poison,
+        report.created,
+        report.poison,
         reconcile.scan_items(aws("dynamodb"), outputs["TableName"]),
         reconcile.read_stream(aws("dynamodbstreams"), outputs["TableStreamArn"]),
         reconcile.drain_notifications(aws("sqs"), subscriber.queue_url),
         batches,
     )
     unsubscribe(aws("sns"), aws("sqs"), subscriber)
-    print(f"\ndrove {len(report.created)} orders + {len(report.poison)} poison records in {report.seconds:.1f} s "
-          f"({report.rate_per_s:.1f}/s), settled {settled_at - driven_at:.1f} s later, reconciled in "
-          f"{time.monotonic() - settled_at:.1f} s; {len(batches)} on-failure records in the DLQ; "
-          f"{redriven} records redriven for unnotified orders")
+    print(
+        f"\ndrove {len(report.created)} orders + {len(report.poison)} poison records in {report.seconds:.1f} s "
+        f"({report.rate_per_s:.1f}/s), settled {settled_at - driven_at:.1f} s later, reconciled in "
+        f"{time.monotonic() - settled_at:.1f} s; {len(batches)} on-failure records in the DLQ; "
+        f"{redriven} records redriven for unnotified orders"
+    )
     print(result.table())
     return {"report": report, "result": result, "chaos": chaos_after, "batches": batches}
 

@@ -57,7 +57,7 @@ def test_oversize_and_malformed_bodies_are_refused_by_the_real_function_and_writ
     huge = json.dumps({**request("big"), "customer": {"customerId": "C-1", "name": "x" * 70_000, "email": "a@b.co"}})
     events = [
         {"body": huge, "isBase64Encoded": False},
-        {"body": "{\"customer\": ", "isBase64Encoded": False},
+        {"body": '{"customer": ', "isBase64Encoded": False},
         {"body": "////", "isBase64Encoded": True},
         {"body": "\u0000\u0001", "isBase64Encoded": False},
     ]

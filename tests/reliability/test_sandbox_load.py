@@ -74,16 +74,25 @@ def load(sandbox, aws, outputs):
     subscriber = subscribe_queue(aws("sns"), aws("sqs"), outputs["TopicArn"], "load-subscriber")
     try:
         with HealthProbe(sandbox.endpoint) as health:
-            report = create_bulk(None, outputs["CreateOrderFunctionName"], REQUESTS, rate_per_s=0, clients=CLIENTS, seed=909,
-                                 client_factory=factory(sandbox.endpoint, {"mode": "standard"}))
+            report = create_bulk(
+                None,
+                outputs["CreateOrderFunctionName"],
+                REQUESTS,
+                rate_per_s=0,
+                clients=CLIENTS,
+                seed=909,
+                client_factory=factory(sandbox.endpoint, {"mode": "standard"}),
+            )
         capacity = control.control(sandbox.endpoint, "capacity")
         wait_until_settled(sandbox.endpoint)
         notified = {note["orderId"] for note in drain_notifications(aws("sqs"), subscriber.queue_url)}
     finally:
         unsubscribe(aws("sns"), aws("sqs"), subscriber)
     items = {item["orderId"]: item for item in scan_items(aws("dynamodb"), outputs["TableName"])}
-    print(f"\n{CLIENTS} clients, {REQUESTS} invocations: {report.summary()}; health max {max(health.times) * 1000:.0f} ms "
-          f"over {len(health.times)} probes; create-order peak waiting {capacity['functions'][outputs['CreateOrderFunctionName']]['peak_waiting']}")
+    print(
+        f"\n{CLIENTS} clients, {REQUESTS} invocations: {report.summary()}; health max {max(health.times) * 1000:.0f} ms "
+        f"over {len(health.times)} probes; create-order peak waiting {capacity['functions'][outputs['CreateOrderFunctionName']]['peak_waiting']}"
+    )
     return {"report": report, "health": health, "items": items, "notified": notified, "capacity": capacity}
 
 
@@ -118,8 +127,15 @@ def test_without_retries_the_excess_is_throttled_at_once_never_hung(sandbox, out
     control.control(sandbox.endpoint, "capacity", {"max_queue": 8})
     try:
         with HealthProbe(sandbox.endpoint) as health:
-            report = create_bulk(None, function, 400, rate_per_s=0, clients=CLIENTS, seed=910,
-                                 client_factory=factory(sandbox.endpoint, {"total_max_attempts": 1, "mode": "standard"}))
+            report = create_bulk(
+                None,
+                function,
+                400,
+                rate_per_s=0,
+                clients=CLIENTS,
+                seed=910,
+                client_factory=factory(sandbox.endpoint, {"total_max_attempts": 1, "mode": "standard"}),
+            )
     finally:
         control.control(sandbox.endpoint, "capacity", {"max_queue": before["max_queue"]})
     counts = report.counts()

@@ -21,7 +21,7 @@ def aws(bare_sandbox):
     return Aws(bare_sandbox.endpoint, attempts=1)
 
 
-PROBE_FUNCTION = '''
+PROBE_FUNCTION = """
 import json, os, time
 import boto3
 
@@ -47,7 +47,7 @@ def handler(event, context):
     if "bad-id" in modes:
         return {"batchItemFailures": [{"itemIdentifier": ""}]}
     return {"batchItemFailures": [{"itemIdentifier": s} for s, m in zip(seqs, modes) if m == "fail-item"]}
-'''
+"""
 
 
 def zip_source(source, name="probe.py"):
@@ -64,8 +64,10 @@ class Scenario:
         self.aws, self.name = aws, name
         ddb = aws("dynamodb")
         table = ddb.create_table(
-            TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )["TableDescription"]
         self.stream_arn = table["LatestStreamArn"]
@@ -74,21 +76,35 @@ class Scenario:
         self.dlq_url = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=self.dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         probe_arn = sqs.get_queue_attributes(QueueUrl=self.probe_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        role = execution_role(aws, f"{name}-fn", [
-            {"Effect": "Allow", "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
-             "Resource": self.stream_arn},
-            {"Effect": "Allow", "Action": "dynamodb:ListStreams", "Resource": "*"},
-            {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table["TableArn"]},  # the "echo" mode
-            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": [probe_arn, dlq_arn]},
-        ])
+        role = execution_role(
+            aws,
+            f"{name}-fn",
+            [
+                {
+                    "Effect": "Allow",
+                    "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                    "Resource": self.stream_arn,
+                },
+                {"Effect": "Allow", "Action": "dynamodb:ListStreams", "Resource": "*"},
+                {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table["TableArn"]},  # the "echo" mode
+                {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": [probe_arn, dlq_arn]},
+            ],
+        )
         self.function = aws("lambda").create_function(
-            FunctionName=f"{name}-fn", Runtime="python3.12", Role=role, Handler="probe.handler",
-            Code={"ZipFile": zip_source(PROBE_FUNCTION)}, Timeout=mapping.pop("timeout", 5),
+            FunctionName=f"{name}-fn",
+            Runtime="python3.12",
+            Role=role,
+            Handler="probe.handler",
+            Code={"ZipFile": zip_source(PROBE_FUNCTION)},
+            Timeout=mapping.pop("timeout", 5),
             Environment={"Variables": {"PROBE_URL": self.probe_url, "TABLE": name}},
         )
         settings = dict(
-            EventSourceArn=self.stream_arn, FunctionName=f"{name}-fn", StartingPosition="TRIM_HORIZON",
-            BatchSize=10, DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
+            EventSourceArn=self.stream_arn,
+            FunctionName=f"{name}-fn",
+            StartingPosition="TRIM_HORIZON",
+            BatchSize=10,
+            DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
         )
         settings.update(mapping)
         self.mapping = aws("lambda").create_event_source_mapping(**settings)
@@ -125,7 +141,6 @@ def scenario(aws, request):
         return Scenario(aws, name, **mapping)
 
     return make
-
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sandbox_testing import Aws, wait_for
 
-ORDER = {"customer": {"customerId": "C-9", "name": "Ada", "email": "ada@example.com"},
-         "items": [{"sku": "NB-A5", "name": "Notebook A5", "quantity": 1, "unitPrice": "4.50"}], "currency": "EUR"}
+ORDER = {
+    "customer": {"customerId": "C-9", "name": "Ada", "email": "ada@example.com"},
+    "items": [{"sku": "NB-A5", "name": "Notebook A5", "quantity": 1, "unitPrice": "4.50"}],
+    "currency": "EUR",
+}
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +38,25 @@ def statistic(aws, namespace, metric, dimensions, stat):
     now = datetime.now(UTC)
     extended = stat.startswith("p")
     points = aws("cloudwatch").get_metric_statistics(
-        Namespace=namespace, MetricName=metric, Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
-        StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=1), Period=600,
+        Namespace=namespace,
+        MetricName=metric,
+        Dimensions=[{"Name": k, "Value": v} for k, v in dimensions.items()],
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=1),
+        Period=600,
         **({"ExtendedStatistics": [stat]} if extended else {"Statistics": [stat]}),
     )["Datapoints"]
     return [p["ExtendedStatistics"][stat] if extended else p[stat] for p in points]
 
 
 def test_the_aws_cli_lists_the_stacks_alarms(ops_sandbox):
-    result = subprocess.run(["aws", "--endpoint-url", ops_sandbox.endpoint, "cloudwatch", "describe-alarms", "--output", "json"],
-                            capture_output=True, text=True, timeout=60, env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"})
+    result = subprocess.run(
+        ["aws", "--endpoint-url", ops_sandbox.endpoint, "cloudwatch", "describe-alarms", "--output", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
+    )
     assert result.returncode == 0, result.stderr
     names = {a["AlarmName"] for a in json.loads(result.stdout)["MetricAlarms"]}
     assert names == set(ops_sandbox.outputs["AlarmNames"].split(","))
@@ -81,8 +93,9 @@ def test_a_poison_record_fires_the_dlq_alarm_and_a_purge_clears_it(ops_sandbox, 
     dlq_alarm = "techtest-orders-dlq-not-empty"
     ops_aws("dynamodb").put_item(TableName=outputs["TableName"], Item={"orderId": {"S": "poison-alarm"}, "status": {"S": "NEW"}})
 
-    alarm = wait_for(lambda: (a := alarm_states(ops_aws)[dlq_alarm])["StateValue"] == "ALARM" and a, timeout=120,
-                     message="the DLQ alarm in ALARM")
+    alarm = wait_for(
+        lambda: (a := alarm_states(ops_aws)[dlq_alarm])["StateValue"] == "ALARM" and a, timeout=120, message="the DLQ alarm in ALARM"
+    )
     assert alarm["StateReason"].startswith("Threshold Crossed: 1 out of the last 1 datapoints [")
     assert "was greater than or equal to the threshold (1.0)" in alarm["StateReason"]
 
@@ -93,8 +106,11 @@ def test_a_poison_record_fires_the_dlq_alarm_and_a_purge_clears_it(ops_sandbox, 
         return [json.loads(m["Body"]) for m in messages]
 
     received = []
-    wait_for(lambda: received.extend(alerts()) or any(json.loads(r["Message"])["NewStateValue"] == "ALARM" for r in received),
-             timeout=30, message="the ALARM alert on the operations topic")
+    wait_for(
+        lambda: received.extend(alerts()) or any(json.loads(r["Message"])["NewStateValue"] == "ALARM" for r in received),
+        timeout=30,
+        message="the ALARM alert on the operations topic",
+    )
     alert = next(r for r in received if json.loads(r["Message"])["NewStateValue"] == "ALARM" and dlq_alarm in r["Subject"])
     assert alert["Subject"] == f'ALARM: "{dlq_alarm}" in US East (N. Virginia)'
     body = json.loads(alert["Message"])
@@ -106,8 +122,14 @@ def test_a_poison_record_fires_the_dlq_alarm_and_a_purge_clears_it(ops_sandbox, 
     history = ops_aws("cloudwatch").describe_alarm_history(AlarmName=dlq_alarm, HistoryItemType="StateUpdate")["AlarmHistoryItems"]
     summaries = [h["HistorySummary"] for h in history]
     assert summaries[0] == "Alarm updated from ALARM to OK" and summaries[1].endswith(" to ALARM")
-    wait_for(lambda: received.extend(alerts()) or any(json.loads(r["Message"])["NewStateValue"] == "OK" and dlq_alarm in r["Subject"]
-                                                      for r in received), timeout=30, message="the OK alert")
+    wait_for(
+        lambda: (
+            received.extend(alerts())
+            or any(json.loads(r["Message"])["NewStateValue"] == "OK" and dlq_alarm in r["Subject"] for r in received)
+        ),
+        timeout=30,
+        message="the OK alert",
+    )
 
 
 def test_the_alarms_and_metrics_commands(ops_sandbox, capsys):

@@ -20,7 +20,7 @@ from orders_lib.sandbox import control
 
 from .conftest import zip_source
 
-SLEEPER = '''
+SLEEPER = """
 import json, os, time
 import boto3
 
@@ -30,7 +30,7 @@ def handler(event, context):
     if event.get("probe"):
         boto3.client("sqs").send_message(QueueUrl=os.environ["PROBE_URL"], MessageBody=json.dumps(event))
     return {"ok": True, "remaining_ms": context.get_remaining_time_in_millis()}
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +40,13 @@ def sleeper(aws):
     probe_arn = aws("sqs").get_queue_attributes(QueueUrl=probe_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     role = execution_role(aws, "capacity-sleeper", [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": probe_arn}])
     aws("lambda").create_function(
-        FunctionName="capacity-sleeper", Runtime="python3.12", Role=role, Handler="sleeper.handler",
-        Code={"ZipFile": zip_source(SLEEPER, "sleeper.py")}, Timeout=1, Environment={"Variables": {"PROBE_URL": probe_url}},
+        FunctionName="capacity-sleeper",
+        Runtime="python3.12",
+        Role=role,
+        Handler="sleeper.handler",
+        Code={"ZipFile": zip_source(SLEEPER, "sleeper.py")},
+        Timeout=1,
+        Environment={"Variables": {"PROBE_URL": probe_url}},
     )
     return {"name": "capacity-sleeper", "probe_url": probe_url}
 
@@ -69,11 +74,24 @@ def test_the_aws_cli_reports_the_throttle(bare_sandbox, aws, sleeper):
     aws("lambda").put_function_concurrency(FunctionName=sleeper["name"], ReservedConcurrentExecutions=0)
     try:
         done = subprocess.run(
-            [str(Path(sys.executable).with_name("aws")), "--endpoint-url", bare_sandbox.endpoint, "--region", "us-east-1",
-             "lambda", "invoke", "--function-name", sleeper["name"],
-             "--payload", "{}", "/dev/null"],
-            capture_output=True, text=True, timeout=60, env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                                                             "AWS_MAX_ATTEMPTS": "1", "PATH": "/usr/bin:/bin"},
+            [
+                str(Path(sys.executable).with_name("aws")),
+                "--endpoint-url",
+                bare_sandbox.endpoint,
+                "--region",
+                "us-east-1",
+                "lambda",
+                "invoke",
+                "--function-name",
+                sleeper["name"],
+                "--payload",
+                "{}",
+                "/dev/null",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_MAX_ATTEMPTS": "1", "PATH": "/usr/bin:/bin"},
         )
     finally:
         aws("lambda").delete_function_concurrency(FunctionName=sleeper["name"])
@@ -101,8 +119,9 @@ def test_event_invocations_held_by_a_zero_reservation_run_once_it_is_lifted(aws,
     aws("lambda").put_function_concurrency(FunctionName=sleeper["name"], ReservedConcurrentExecutions=0)
     try:
         for number in range(5):
-            response = aws("lambda").invoke(FunctionName=sleeper["name"], InvocationType="Event",
-                                            Payload=json.dumps({"probe": True, "number": number}).encode())
+            response = aws("lambda").invoke(
+                FunctionName=sleeper["name"], InvocationType="Event", Payload=json.dumps({"probe": True, "number": number}).encode()
+            )
             assert response["StatusCode"] == 202
         time.sleep(1.0)
         assert aws("sqs").receive_message(QueueUrl=sleeper["probe_url"], WaitTimeSeconds=0).get("Messages") is None, "ran while throttled"
@@ -124,21 +143,53 @@ def test_event_invocations_held_by_a_zero_reservation_run_once_it_is_lifted(aws,
 def test_reserved_concurrency_from_a_template_is_honoured(aws, bare_sandbox):
     template = {
         "Resources": {
-            "Role": {"Type": "AWS::IAM::Role", "Properties": {
-                "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
-                "Policies": [{"PolicyName": "logs", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-                     "Resource": "arn:aws:logs:*:*:log-group:/aws/lambda/capacity-reserved-one*"}]}}]}},
-            "Reserved": {"Type": "AWS::Lambda::Function", "Properties": {
-                "FunctionName": "capacity-reserved-one", "Runtime": "python3.12", "Handler": "index.handler", "Timeout": 5,
-                "Role": {"Fn::GetAtt": ["Role", "Arn"]}, "ReservedConcurrentExecutions": 1,
-                "Code": {"ZipFile": "import time\ndef handler(event, context):\n    time.sleep(0.8)\n    return 'done'\n"}}},
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+                    },
+                    "Policies": [
+                        {
+                            "PolicyName": "logs",
+                            "PolicyDocument": {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {
+                                        "Effect": "Allow",
+                                        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                                        "Resource": "arn:aws:logs:*:*:log-group:/aws/lambda/capacity-reserved-one*",
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                },
+            },
+            "Reserved": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "FunctionName": "capacity-reserved-one",
+                    "Runtime": "python3.12",
+                    "Handler": "index.handler",
+                    "Timeout": 5,
+                    "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "ReservedConcurrentExecutions": 1,
+                    "Code": {"ZipFile": "import time\ndef handler(event, context):\n    time.sleep(0.8)\n    return 'done'\n"},
+                },
+            },
         }
     }
     aws("cloudformation").create_stack(StackName="capacity-template", TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
-    function = wait_for(lambda: [s for s in aws("cloudformation").list_stack_resources(StackName="capacity-template")["StackResourceSummaries"]
-                                 if s["LogicalResourceId"] == "Reserved"], message="the stack's function")[0]["PhysicalResourceId"]
+    function = wait_for(
+        lambda: [
+            s
+            for s in aws("cloudformation").list_stack_resources(StackName="capacity-template")["StackResourceSummaries"]
+            if s["LogicalResourceId"] == "Reserved"
+        ],
+        message="the stack's function",
+    )[0]["PhysicalResourceId"]
     assert aws("lambda").get_function_concurrency(FunctionName=function)["ReservedConcurrentExecutions"] == 1
     client = Aws(bare_sandbox.endpoint, attempts=1)("lambda")
 

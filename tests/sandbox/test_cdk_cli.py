@@ -28,8 +28,14 @@ def env(stack_sandbox):
     ``export AWS_ENDPOINT_URL=http://localhost:4566``."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ORDERS_"))}
     base["PATH"] = f"{ROOT / '.venv' / 'bin'}:{base.get('PATH', '/usr/bin:/bin')}"
-    return {**base, "AWS_ENDPOINT_URL": stack_sandbox.endpoint, "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1"}
+    return {
+        **base,
+        "AWS_ENDPOINT_URL": stack_sandbox.endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
 
 
 def run(command: list[str], env: dict[str, str], cwd: Path = ROOT, timeout: int = 300) -> str:
@@ -90,11 +96,19 @@ def test_a_second_deploy_with_changed_code_runs_the_new_code(deployed, env, tmp_
     (copy / "node_modules").symlink_to(ROOT / "node_modules")
     handler = copy / "lambdas" / "create_order.py"
     handler.write_text(handler.read_text().replace('"create-order answered"', f'"create-order {MARKER}"'))
-    output = run([str(copy / "node_modules" / ".bin" / "cdk"), "deploy", "-c", f"stage={STAGE}", "--require-approval", "never"],
-                 env, cwd=copy / "cdk")
+    output = run(
+        [str(copy / "node_modules" / ".bin" / "cdk"), "deploy", "-c", f"stage={STAGE}", "--require-approval", "never"],
+        env,
+        cwd=copy / "cdk",
+    )
     assert STACK in output
     assert stack_aws("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
     run(["make", "--no-print-directory", "invoke-create", f"STAGE={STAGE}"], env)
     logs = Aws(env["AWS_ENDPOINT_URL"])("logs")
-    wait_for(lambda: any(MARKER in e["message"] for e in logs.filter_log_events(logGroupName=f"/aws/lambda/techtest-create-order-{STAGE}")["events"]),
-             timeout=20, message="a log line only the new code writes")
+    wait_for(
+        lambda: any(
+            MARKER in e["message"] for e in logs.filter_log_events(logGroupName=f"/aws/lambda/techtest-create-order-{STAGE}")["events"]
+        ),
+        timeout=20,
+        message="a log line only the new code writes",
+    )

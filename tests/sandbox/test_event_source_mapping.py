@@ -48,21 +48,21 @@ def test_function_error_is_retried_then_the_batch_goes_to_the_dlq(scenario):
 
 
 def test_bisect_isolates_the_poison_record(scenario):
-    s = scenario(MaximumRetryAttempts=3, BisectBatchOnFunctionError=True, BatchSize=4,
-                 MaximumBatchingWindowInSeconds=1)
+    s = scenario(MaximumRetryAttempts=3, BisectBatchOnFunctionError=True, BatchSize=4, MaximumBatchingWindowInSeconds=1)
     for key, mode in [("a", "ok"), ("b", "ok"), ("c", "raise"), ("d", "ok")]:
         s.put(key, mode)
     [record] = wait_for(s.dlq, message="an on-failure record")
     sizes = [len(b["keys"]) for b in s.invocations()]
     assert sizes[0] == 4 and 1 in sizes  # split down to the poison record
     assert record["DDBStreamBatchInfo"]["batchSize"] == 1
-    wait_for(lambda: {"a", "b", "d"} <= {k for b in s.invocations() if "c" not in b["keys"] for k in b["keys"]},
-             message="good records succeed in halves without the poison")
+    wait_for(
+        lambda: {"a", "b", "d"} <= {k for b in s.invocations() if "c" not in b["keys"] for k in b["keys"]},
+        message="good records succeed in halves without the poison",
+    )
 
 
 def test_partial_batch_response_resumes_from_the_first_failed_record(scenario):
-    s = scenario(FunctionResponseTypes=["ReportBatchItemFailures"], MaximumRetryAttempts=1, BatchSize=5,
-                 MaximumBatchingWindowInSeconds=1)
+    s = scenario(FunctionResponseTypes=["ReportBatchItemFailures"], MaximumRetryAttempts=1, BatchSize=5, MaximumBatchingWindowInSeconds=1)
     for key, mode in [("a", "ok"), ("b", "fail-item"), ("c", "ok")]:
         s.put(key, mode)
     [record] = wait_for(s.dlq, message="an on-failure record")
@@ -90,7 +90,8 @@ def test_timeouts_and_crashes_are_function_errors(scenario):
 def test_several_mappings_on_one_stream_each_get_every_record(scenario, aws):
     s = scenario()
     second = aws("lambda").create_event_source_mapping(
-        EventSourceArn=s.stream_arn, FunctionName=f"{s.name}-fn", StartingPosition="TRIM_HORIZON", BatchSize=10)
+        EventSourceArn=s.stream_arn, FunctionName=f"{s.name}-fn", StartingPosition="TRIM_HORIZON", BatchSize=10
+    )
     assert second["UUID"] != s.mapping["UUID"]
     for n in range(5):
         s.put(f"k{n}")

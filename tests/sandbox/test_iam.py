@@ -21,8 +21,11 @@ from sandbox_testing import Aws, wait_for
 from orders_lib.cli import _iam_report
 from orders_lib.sandbox import control
 
-ORDER = {"customer": {"customerId": "C-7", "name": "Grace Hopper", "email": "grace@example.com"},
-         "items": [{"sku": "NB-A5", "name": "Notebook A5", "quantity": 1, "unitPrice": "4.50"}], "currency": "EUR"}
+ORDER = {
+    "customer": {"customerId": "C-7", "name": "Grace Hopper", "email": "grace@example.com"},
+    "items": [{"sku": "NB-A5", "name": "Notebook A5", "quantity": 1, "unitPrice": "4.50"}],
+    "currency": "EUR",
+}
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +50,11 @@ def without(aws, function, sid):
     """Take statement ``sid`` out of ``function``'s role policy through the IAM API; put it back after."""
     iam = aws("iam")
     role = aws("lambda").get_function(FunctionName=function)["Configuration"]["Role"].rsplit("/", 1)[1]
-    name = next(n for n in iam.list_role_policies(RoleName=role)["PolicyNames"]
-                if any(s.get("Sid") == sid for s in iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]["Statement"]))
+    name = next(
+        n
+        for n in iam.list_role_policies(RoleName=role)["PolicyNames"]
+        if any(s.get("Sid") == sid for s in iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"]["Statement"])
+    )
     original = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
     reduced = {**original, "Statement": [s for s in original["Statement"] if s.get("Sid") != sid]}
     iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(reduced))
@@ -80,8 +86,12 @@ def as_function(sandbox, function, service):
     """A client signed with ``function``'s own credentials, as its code would make it."""
     credentials = control.control(sandbox.endpoint, f"iam?function={function}")["credentials"]
     return boto3.session.Session().client(
-        service, endpoint_url=sandbox.endpoint, region_name="us-east-1", aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"], aws_session_token=credentials["AWS_SESSION_TOKEN"],
+        service,
+        endpoint_url=sandbox.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=credentials["AWS_SESSION_TOKEN"],
     )
 
 
@@ -91,8 +101,10 @@ def test_the_stack_runs_enforced_without_a_refusal(iam_sandbox, iam_aws):
     assert error is None and response["statusCode"] == 201
     order_id = json.loads(response["body"])["order"]["orderId"]
     key = {"orderId": {"S": order_id}}
-    wait_for(lambda: iam_aws("dynamodb").get_item(TableName=outputs["TableName"], Key=key)["Item"]["status"]["S"] == "PROCESSED",
-             message="the order PROCESSED")
+    wait_for(
+        lambda: iam_aws("dynamodb").get_item(TableName=outputs["TableName"], Key=key)["Item"]["status"]["S"] == "PROCESSED",
+        message="the order PROCESSED",
+    )
     state = refusals(iam_sandbox)
     assert state["mode"] == "enforce" and state["checked"] > 0
     assert state["refused"] == 0, state["recent"]
@@ -141,14 +153,18 @@ def test_stream_reads_need_the_role_and_resume_with_nothing_lost(iam_sandbox, ia
     with without(iam_aws, outputs["ProcessOrderFunctionName"], "ReadTableStream"):
         error, response = create(iam_aws, outputs)
         order_id = json.loads(response["body"])["order"]["orderId"]
-        stats = wait_for(lambda: (s := control.control(iam_sandbox.endpoint, "mappings")[mapping]["shards"][0])["read_refusals"] and s,
-                         message="a refused stream read")
+        stats = wait_for(
+            lambda: (s := control.control(iam_sandbox.endpoint, "mappings")[mapping]["shards"][0])["read_refusals"] and s,
+            message="a refused stream read",
+        )
         assert stats["last_result"].startswith("PROBLEM: Lambda could not read the stream: User: ")
         assert "dynamodb:GetRecords" in stats["last_result"]
         key = {"orderId": {"S": order_id}}
         assert iam_aws("dynamodb").get_item(TableName=outputs["TableName"], Key=key)["Item"]["status"]["S"] == "NEW"
-    wait_for(lambda: iam_aws("dynamodb").get_item(TableName=outputs["TableName"], Key=key)["Item"]["status"]["S"] == "PROCESSED",
-             message="the order processed once the role may read the stream again")
+    wait_for(
+        lambda: iam_aws("dynamodb").get_item(TableName=outputs["TableName"], Key=key)["Item"]["status"]["S"] == "PROCESSED",
+        message="the order processed once the role may read the stream again",
+    )
 
 
 def test_log_writes_need_the_role_and_are_lost_silently(iam_sandbox, iam_aws):
@@ -188,23 +204,53 @@ def test_an_explicit_deny_wins_over_the_allow(iam_sandbox, iam_aws):
     finally:
         iam.delete_role_policy(RoleName=role, PolicyName="deny-sns")
     assert refused.value.response["Error"]["Message"].endswith(
-        f"sns:Publish on resource: {outputs['TopicArn']} with an explicit deny in an identity-based policy")
+        f"sns:Publish on resource: {outputs['TopicArn']} with an explicit deny in an identity-based policy"
+    )
 
 
-@pytest.mark.parametrize("service, call, code, status, action", [
-    ("dynamodb", lambda c, o: c.put_item(TableName=o["TableName"], Item={"orderId": {"S": "x"}}), "AccessDeniedException", 400,
-     "dynamodb:PutItem"),
-    ("sns", lambda c, o: c.publish_batch(TopicArn=o["TopicArn"].replace("notifications", "other"),
-                                         PublishBatchRequestEntries=[{"Id": "1", "Message": "x"}]), "AuthorizationError", 403,
-     "sns:Publish"),
-    ("sqs", lambda c, o: c.receive_message(QueueUrl=c.get_queue_url(QueueName=o["DlqName"])["QueueUrl"]), "AccessDenied", 403,
-     "sqs:GetQueueUrl"),
-    ("kms", lambda c, o: c.schedule_key_deletion(KeyId=o["KeyArn"]), "AccessDeniedException", 400, "kms:ScheduleKeyDeletion"),
-    ("logs", lambda c, o: c.delete_log_group(logGroupName=o["ProcessOrderLogGroupName"]), "AccessDeniedException", 400,
-     "logs:DeleteLogGroup"),
-    ("lambda", lambda c, o: c.invoke(FunctionName=o["CreateOrderFunctionName"], Payload=b"{}"), "AccessDeniedException", 403,
-     "lambda:InvokeFunction"),
-])
+@pytest.mark.parametrize(
+    "service, call, code, status, action",
+    [
+        (
+            "dynamodb",
+            lambda c, o: c.put_item(TableName=o["TableName"], Item={"orderId": {"S": "x"}}),
+            "AccessDeniedException",
+            400,
+            "dynamodb:PutItem",
+        ),
+        (
+            "sns",
+            lambda c, o: c.publish_batch(
+                TopicArn=o["TopicArn"].replace("notifications", "other"), PublishBatchRequestEntries=[{"Id": "1", "Message": "x"}]
+            ),
+            "AuthorizationError",
+            403,
+            "sns:Publish",
+        ),
+        (
+            "sqs",
+            lambda c, o: c.receive_message(QueueUrl=c.get_queue_url(QueueName=o["DlqName"])["QueueUrl"]),
+            "AccessDenied",
+            403,
+            "sqs:GetQueueUrl",
+        ),
+        ("kms", lambda c, o: c.schedule_key_deletion(KeyId=o["KeyArn"]), "AccessDeniedException", 400, "kms:ScheduleKeyDeletion"),
+        (
+            "logs",
+            lambda c, o: c.delete_log_group(logGroupName=o["ProcessOrderLogGroupName"]),
+            "AccessDeniedException",
+            400,
+            "logs:DeleteLogGroup",
+        ),
+        (
+            "lambda",
+            lambda c, o: c.invoke(FunctionName=o["CreateOrderFunctionName"], Payload=b"{}"),
+            "AccessDeniedException",
+            403,
+            "lambda:InvokeFunction",
+        ),
+    ],
+)
 def test_each_service_refuses_with_its_own_code_and_awss_message(iam_sandbox, service, call, code, status, action):
     outputs = iam_sandbox.outputs
     client = as_function(iam_sandbox, outputs["ProcessOrderFunctionName"], service)
@@ -222,10 +268,16 @@ def test_the_aws_cli_shows_the_refusal(iam_sandbox):
     credentials = control.control(iam_sandbox.endpoint, f"iam?function={outputs['CreateOrderFunctionName']}")["credentials"]
     result = subprocess.run(
         ["aws", "--endpoint-url", iam_sandbox.endpoint, "sns", "publish", "--topic-arn", outputs["TopicArn"], "--message", "x"],
-        capture_output=True, text=True, env={**os.environ, **credentials, "AWS_DEFAULT_REGION": "us-east-1"}, timeout=60,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **credentials, "AWS_DEFAULT_REGION": "us-east-1"},
+        timeout=60,
     )
     assert result.returncode != 0
-    assert "An error occurred (AuthorizationError) when calling the Publish operation: User: arn:aws:sts::123456789012:assumed-role/" in result.stderr
+    assert (
+        "An error occurred (AuthorizationError) when calling the Publish operation: User: arn:aws:sts::123456789012:assumed-role/"
+        in result.stderr
+    )
     assert "is not authorized to perform: sns:Publish" in result.stderr
 
 

@@ -69,19 +69,29 @@ def test_the_aws_cli_works_against_the_sandbox(stack_sandbox, outputs, repo, tmp
     result = tmp_path / "out.json"
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
     aws = [sys.executable, "-m", "awscli", "--endpoint-url", stack_sandbox.endpoint]
-    subprocess.run([*aws, "lambda", "invoke", "--function-name", outputs["CreateOrderFunctionName"],
-                    "--payload", f"fileb://{payload}", str(result)], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [*aws, "lambda", "invoke", "--function-name", outputs["CreateOrderFunctionName"], "--payload", f"fileb://{payload}", str(result)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     body = json.loads(json.loads(result.read_text())["body"])
     order_id = body["order"]["orderId"]
     wait_for(lambda: (o := repo.get(order_id)) and o.status.value == "PROCESSED", message="CLI order processed")
-    listed = subprocess.run([*aws, "dynamodb", "get-item", "--table-name", outputs["TableName"], "--key",
-                             json.dumps({"orderId": {"S": order_id}})], check=True, env=env, capture_output=True, text=True)
+    listed = subprocess.run(
+        [*aws, "dynamodb", "get-item", "--table-name", outputs["TableName"], "--key", json.dumps({"orderId": {"S": order_id}})],
+        check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert json.loads(listed.stdout)["Item"]["status"] == {"S": "PROCESSED"}
 
 
 def test_function_logs_reach_cloudwatch_with_start_end_report(stack_aws, outputs):
-    events = wait_for(lambda: stack_aws("logs").filter_log_events(logGroupName="/aws/lambda/techtest-create-order")["events"],
-                      message="log events")
+    events = wait_for(
+        lambda: stack_aws("logs").filter_log_events(logGroupName="/aws/lambda/techtest-create-order")["events"], message="log events"
+    )
     messages = [e["message"] for e in events]
     assert any(m.startswith("START RequestId:") for m in messages)
     assert any(m.startswith("END RequestId:") for m in messages)

@@ -81,8 +81,11 @@ def test_the_sandbox_clock_lets_seven_days_pass_for_ttl(aws, bare_sandbox, scena
     assert aws("dynamodb").get_item(TableName=s.name, Key={"pk": {"S": "week"}}).get("Item")
     moved = clock(bare_sandbox.endpoint, "169h")  # a week and an hour
     assert moved["offset_s"] == 169 * 3600
-    wait_for(lambda: "Item" not in aws("dynamodb").get_item(TableName=s.name, Key={"pk": {"S": "week"}}), timeout=10,
-             message="the week-old item deleted right after the clock moved")
+    wait_for(
+        lambda: "Item" not in aws("dynamodb").get_item(TableName=s.name, Key={"pk": {"S": "week"}}),
+        timeout=10,
+        message="the week-old item deleted right after the clock moved",
+    )
 
 
 def test_process_order_never_sees_an_expired_order(stack_aws, stack_sandbox, outputs, clock):

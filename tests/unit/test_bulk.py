@@ -101,8 +101,16 @@ def test_every_outcome_is_counted_and_created_orders_are_kept():
 
 def test_the_report_gives_counts_rate_and_latency_percentiles():
     report = BulkReport(created=2, rejected=1, throttled=1, latencies_ms=[10.0, 20.0, 30.0, 40.0], seconds=2.0)
-    assert report.as_dict() == {"created": 2, "repeated": 0, "rejected": 1, "throttled": 1, "errors": 0,
-                                "requests_per_s": 2.0, "latency_p50_ms": 25.0, "latency_p99_ms": 39.7}
+    assert report.as_dict() == {
+        "created": 2,
+        "repeated": 0,
+        "rejected": 1,
+        "throttled": 1,
+        "errors": 0,
+        "requests_per_s": 2.0,
+        "latency_p50_ms": 25.0,
+        "latency_p99_ms": 39.7,
+    }
     assert "throttled 1" in report.summary() and "p99 39.7 ms" in report.summary()
 
 
@@ -158,8 +166,17 @@ def test_live_counts_follow_every_finished_request():
     requests = bulk_requests(24, invalid_share=0.3, seed=2)
     fake = FakeLambda(throttle=keys(requests[:5]))
     snapshots, steps = [], []
-    report = create_bulk(fake, FUNCTION, 24, rate_per_s=0, clients=6, invalid_share=0.3, seed=2,
-                         progress=steps.append, on_update=lambda r: snapshots.append(r.counts()))
+    report = create_bulk(
+        fake,
+        FUNCTION,
+        24,
+        rate_per_s=0,
+        clients=6,
+        invalid_share=0.3,
+        seed=2,
+        progress=steps.append,
+        on_update=lambda r: snapshots.append(r.counts()),
+    )
     assert [sum(s.values()) for s in snapshots] == list(range(1, 25))
     assert snapshots[-1] == report.counts() and snapshots[-1]["throttled"] == 5
     assert steps == [1] * 24
@@ -171,6 +188,7 @@ def test_at_least_one_client_is_needed():
 
 
 # -- the command line and the form --------------------------------------------------------
+
 
 @pytest.fixture
 def fake_target(monkeypatch):
@@ -195,14 +213,20 @@ def table(out):
 def test_create_bulk_command_prints_the_counts(fake_target, capsys):
     requests = bulk_requests(12, invalid_share=0.25, seed=5)
     fake_target["fake"] = fake = FakeLambda(throttle=keys(requests[:2]), delay_s=0.01)
-    code = cli.main(["--target", "aws", "create-bulk", "--count", "12", "--rate", "0", "--clients", "3",
-                     "--invalid-share", "0.25", "--seed", "5"])
+    code = cli.main(
+        ["--target", "aws", "create-bulk", "--count", "12", "--rate", "0", "--clients", "3", "--invalid-share", "0.25", "--seed", "5"]
+    )
     captured = capsys.readouterr()
     row = table(captured.out)
     rejected = sum(not is_valid(r) for r in requests[2:])
     assert code == 0
-    assert {k: int(row[k]) for k in ("created", "repeated", "rejected", "throttled", "errors")} == \
-        {"created": 10 - rejected, "repeated": 0, "rejected": rejected, "throttled": 2, "errors": 0}
+    assert {k: int(row[k]) for k in ("created", "repeated", "rejected", "throttled", "errors")} == {
+        "created": 10 - rejected,
+        "repeated": 0,
+        "rejected": rejected,
+        "throttled": 2,
+        "errors": 0,
+    }
     assert "latency_p99_ms" in row and "--seed 5" in captured.out
     assert fake_target["clients"] == [("lambda", "aws")] * 3, "one client per concurrent caller, for AWS"
     assert {name for _, name, _ in fake.received} == {FUNCTION}
@@ -246,4 +270,6 @@ def test_bulk_form_runs_with_its_clients_and_shows_live_counts():
     assert 1 < fake.max_active <= 4 and form.progress.value == 16
     assert len(labels) >= 16 and labels[-1] == " · ".join(f"{k} {v}" for k, v in report.counts().items())
     assert "throttled 3" in labels[-1]
-    assert form.output.outputs[0]["text"].startswith(f"created {report.created}, repeated 0, rejected {report.rejected}, throttled 3, errors 0")
+    assert form.output.outputs[0]["text"].startswith(
+        f"created {report.created}, repeated 0, rejected {report.rejected}, throttled 3, errors 0"
+    )

@@ -8,15 +8,24 @@ from orders_lib.ops.dlq import FailedBatch, explain, purge
 from .test_model import make_order
 
 ON_FAILURE = {
-    "requestContext": {"requestId": "r-1", "functionArn": "arn:aws:lambda:us-east-1:1:function:f",
-                       "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
+    "requestContext": {
+        "requestId": "r-1",
+        "functionArn": "arn:aws:lambda:us-east-1:1:function:f",
+        "condition": "RetryAttemptsExhausted",
+        "approximateInvokeCount": 4,
+    },
     "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
     "version": "1.0",
     "timestamp": "2026-11-26T12:00:00.000Z",
-    "DDBStreamBatchInfo": {"shardId": "shardId-0001", "startSequenceNumber": "100", "endSequenceNumber": "102",
-                           "approximateArrivalOfFirstRecord": "2026-11-26T12:00:00.000Z",
-                           "approximateArrivalOfLastRecord": "2026-11-26T12:00:00.000Z", "batchSize": 3,
-                           "streamArn": "arn:aws:dynamodb:us-east-1:1:table/t/stream/x"},
+    "DDBStreamBatchInfo": {
+        "shardId": "shardId-0001",
+        "startSequenceNumber": "100",
+        "endSequenceNumber": "102",
+        "approximateArrivalOfFirstRecord": "2026-11-26T12:00:00.000Z",
+        "approximateArrivalOfLastRecord": "2026-11-26T12:00:00.000Z",
+        "batchSize": 3,
+        "streamArn": "arn:aws:dynamodb:us-east-1:1:table/t/stream/x",
+    },
 }
 
 

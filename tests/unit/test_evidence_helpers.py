@@ -19,7 +19,10 @@ def test_every_target_gets_a_verdict_and_a_miss_says_why():
     assert rows["pipeline / emulator bound"]["result"] == "OK"
     assert rows["write -> PROCESSED p50 (ms)"]["result"] == "MISSED" and rows["write -> PROCESSED p50 (ms)"]["why"]
     assert rows["write -> PROCESSED p99 (ms)"]["result"] == "OK"
-    assert rows["API calls per order (ProcessOrder)"]["result"] == "MISSED" and "per batch" in rows["API calls per order (ProcessOrder)"]["why"]
+    assert (
+        rows["API calls per order (ProcessOrder)"]["result"] == "MISSED"
+        and "per batch" in rows["API calls per order (ProcessOrder)"]["why"]
+    )
     cold = rows["handler import / boto3 creating the same clients"]
     assert cold == {**cold, "measured": "n/a", "result": "MISSED"}
 

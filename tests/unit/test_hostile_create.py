@@ -51,24 +51,38 @@ def answer(event, table=None):
 def fuzz(examples):
     return settings(max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
+
 # Near-valid requests: every field drawn from values that are sometimes right, sometimes not.
 texts = st.text(max_size=30) | st.sampled_from(["Ada Lovelace", " ", "", "x" * 201, "a\x00b"])
 maybe = lambda good: good | st.none() | st.integers() | st.booleans() | st.lists(st.integers(), max_size=2)  # noqa: E731
 emails = st.sampled_from(["ada@example.com", "ADA@Example.org", "no-at", "a@b", "a b@c.de", "@x.io"]) | st.emails()
-prices = st.sampled_from(["4.50", "0", "-1", "1.999", "100000.00", "100000.01", "NaN", "Infinity", "1e3", " 2.5 "]) | st.decimals(
-    allow_nan=False, allow_infinity=False, places=3).map(str) | st.floats(allow_nan=True) | st.integers(-5, 10**6)
+prices = (
+    st.sampled_from(["4.50", "0", "-1", "1.999", "100000.00", "100000.01", "NaN", "Infinity", "1e3", " 2.5 "])
+    | st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str)
+    | st.floats(allow_nan=True)
+    | st.integers(-5, 10**6)
+)
 quantities = st.integers(-2, 1002) | st.floats(allow_nan=True) | st.sampled_from(["2", 2.0, 2.5, Decimal("3")])
 items = st.fixed_dictionaries(
-    {"sku": maybe(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,70}", fullmatch=True)), "name": maybe(texts),
-     "quantity": quantities, "unitPrice": prices},
+    {
+        "sku": maybe(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,70}", fullmatch=True)),
+        "name": maybe(texts),
+        "quantity": quantities,
+        "unitPrice": prices,
+    },
     optional={"colour": st.text(max_size=5)},
 )
 requests = st.fixed_dictionaries(
-    {"customer": maybe(st.fixed_dictionaries({"customerId": maybe(st.from_regex(r"[A-Za-z0-9:_-]{1,70}", fullmatch=True)),
-                                              "name": maybe(texts), "email": maybe(emails)})),
-     "items": maybe(st.lists(items, max_size=52)), "currency": maybe(st.sampled_from(["EUR", "USD", "eur", "XXX", "JPY", ""]))},
-    optional={"idempotencyKey": maybe(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,130}", fullmatch=True)),
-              "admin": st.booleans()},
+    {
+        "customer": maybe(
+            st.fixed_dictionaries(
+                {"customerId": maybe(st.from_regex(r"[A-Za-z0-9:_-]{1,70}", fullmatch=True)), "name": maybe(texts), "email": maybe(emails)}
+            )
+        ),
+        "items": maybe(st.lists(items, max_size=52)),
+        "currency": maybe(st.sampled_from(["EUR", "USD", "eur", "XXX", "JPY", ""])),
+    },
+    optional={"idempotencyKey": maybe(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,130}", fullmatch=True)), "admin": st.booleans()},
 )
 
 
@@ -105,8 +119,11 @@ def test_raw_bytes_sent_as_a_direct_payload_are_refused_without_a_write(raw):
 @given(st.integers(MAX_BODY_BYTES + 1, 4 * MAX_BODY_BYTES), st.sampled_from(["name", "padding", "items"]), st.booleans())
 def test_oversize_bodies_are_refused_before_parsing(size, where, as_proxy):
     GENERATED["oversize"] += 1
-    request = {"customer": {"customerId": "C-1", "name": "Ada", "email": "ada@example.com"},
-               "items": [{"sku": "A", "name": "Pen", "quantity": 1, "unitPrice": "1.00"}], "currency": "EUR"}
+    request = {
+        "customer": {"customerId": "C-1", "name": "Ada", "email": "ada@example.com"},
+        "items": [{"sku": "A", "name": "Pen", "quantity": 1, "unitPrice": "1.00"}],
+        "currency": "EUR",
+    }
     if where == "name":
         request["customer"]["name"] = "x" * size
     elif where == "padding":
@@ -122,12 +139,15 @@ def test_oversize_bodies_are_refused_before_parsing(size, where, as_proxy):
 @given(st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=40))
 def test_odd_unicode_in_text_fields_never_breaks_the_answer(name):
     GENERATED["unicode"] += 1
-    request = {"customer": {"customerId": "C-1", "name": name, "email": "ada@example.com"},
-               "items": [{"sku": "A", "name": name, "quantity": 1, "unitPrice": "1.00"}], "currency": "EUR"}
+    request = {
+        "customer": {"customerId": "C-1", "name": name, "email": "ada@example.com"},
+        "items": [{"sku": "A", "name": name, "quantity": 1, "unitPrice": "1.00"}],
+        "currency": "EUR",
+    }
     answer(api_gateway_event(json.dumps(request)))
 
 
-@pytest.mark.parametrize("body", ["\ud800", "{\"a\": \"\\ud800\"}", "[" * 5000 + "]" * 5000, "1" * 5000, "{\"customer\": NaN}"])
+@pytest.mark.parametrize("body", ["\ud800", '{"a": "\\ud800"}', "[" * 5000 + "]" * 5000, "1" * 5000, '{"customer": NaN}'])
 def test_pathological_json_is_a_400(body):
     status, _, _ = answer(api_gateway_event(body))
     assert status == 400
@@ -135,8 +155,11 @@ def test_pathological_json_is_a_400(body):
 
 def test_zz_the_suite_generated_at_least_1000_createorder_requests(request):
     """Counts the examples that ran in this module (when it runs whole)."""
-    names = {item.name for item in request.session.items if item.module is request.module and item.name.startswith("test_") and
-             "zz" not in item.name and "pathological" not in item.name}
+    names = {
+        item.name
+        for item in request.session.items
+        if item.module is request.module and item.name.startswith("test_") and "zz" not in item.name and "pathological" not in item.name
+    }
     if len(GENERATED) < len(names):
         pytest.skip("only part of the module ran")
     assert sum(GENERATED.values()) >= 1000, GENERATED

@@ -59,10 +59,14 @@ def allow(action, resource="*", **extra) -> dict:
         pytest.param(allow("dynamodb:GetItem", f"{TABLE}*"), "dynamodb:GetItem", TABLE, True, id="table-star-table"),
         pytest.param(allow("dynamodb:GetRecords", f"{TABLE}*"), "dynamodb:GetRecords", STREAM, True, id="table-star-stream"),
         pytest.param(allow("dynamodb:GetItem", f"{TABLE}*"), "dynamodb:GetItem", f"{TABLE}-archive", True, id="table-star-sibling"),
-        pytest.param(allow("dynamodb:GetItem", f"{TABLE}*"), "dynamodb:GetItem", TABLE.replace("orders", "customers"), False, id="table-star-miss"),
+        pytest.param(
+            allow("dynamodb:GetItem", f"{TABLE}*"), "dynamodb:GetItem", TABLE.replace("orders", "customers"), False, id="table-star-miss"
+        ),
         pytest.param(allow("dynamodb:GetRecords", f"{TABLE}/stream/*"), "dynamodb:GetRecords", STREAM, True, id="stream-star"),
         pytest.param(allow("dynamodb:GetRecords", f"{TABLE}/stream/*"), "dynamodb:GetRecords", TABLE, False, id="stream-star-not-table"),
-        pytest.param(allow("dynamodb:GetItem", TABLE.replace("orders", "Orders")), "dynamodb:GetItem", TABLE, False, id="resource-case-sensitive"),
+        pytest.param(
+            allow("dynamodb:GetItem", TABLE.replace("orders", "Orders")), "dynamodb:GetItem", TABLE, False, id="resource-case-sensitive"
+        ),
         pytest.param(allow("sns:Publish", "*"), "sns:Publish", OTHER_TOPIC, True, id="resource-star"),
         pytest.param(allow("sns:Publish", [OTHER_TOPIC, TOPIC]), "sns:Publish", TOPIC, True, id="resource-list"),
         pytest.param(allow("sns:Publish", TOPIC), "sns:Publish", OTHER_TOPIC, False, id="other-resource"),
@@ -95,10 +99,16 @@ def test_statements_match_actions_and_resources_as_iam_does(statement, action, r
 @pytest.mark.parametrize(
     ("pattern", "arn", "matches"),
     [
-        (f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/fn:*",
-         f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/fn:log-stream:2026/01/01/[$LATEST]ab12", True),
-        (f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/fn:*",
-         f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/fn-2:log-stream:x", False),
+        (
+            f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/fn:*",
+            f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/fn:log-stream:2026/01/01/[$LATEST]ab12",
+            True,
+        ),
+        (
+            f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/fn:*",
+            f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/fn-2:log-stream:x",
+            False,
+        ),
         ("arn:aws:s3:::bucket/*/report", "arn:aws:s3:::bucket/2026/01/report", True),
         ("arn:aws:s3:::bucket/*/report", "arn:aws:s3:::bucket/a:b/report", False),
         (f"arn:aws:sns:*:{ACCOUNT}:order-notifications", TOPIC, True),
@@ -240,16 +250,31 @@ def test_supported_conditions_are_evaluated_exactly(condition, context, allowed)
 @pytest.mark.parametrize(
     ("condition", "context", "reported"),
     [
-        ({"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}, {"aws:MultiFactorAuthAge": "60"},
-         "cannot evaluate condition NumericLessThan aws:MultiFactorAuthAge (unsupported operator)"),
-        ({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}, {"aws:SourceIp": "10.1.2.3"},
-         "cannot evaluate condition IpAddress aws:SourceIp (unsupported operator)"),
-        ({"StringEquals": {"aws:PrincipalTag/team": "orders"}}, {},
-         "cannot evaluate condition StringEquals aws:PrincipalTag/team (key not in the request context)"),
-        ({"StringLike": {"s3:prefix": "home/${aws:username}/*"}}, {"s3:prefix": "home/ada/x"},
-         "cannot evaluate condition StringLike s3:prefix (policy variable in value)"),
-        ({"StringEquals": {"aws:TagKeys": "team"}}, {"aws:TagKeys": ["team", "env"]},
-         "cannot evaluate condition StringEquals aws:TagKeys (multivalued key needs ForAnyValue or ForAllValues)"),
+        (
+            {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}},
+            {"aws:MultiFactorAuthAge": "60"},
+            "cannot evaluate condition NumericLessThan aws:MultiFactorAuthAge (unsupported operator)",
+        ),
+        (
+            {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+            {"aws:SourceIp": "10.1.2.3"},
+            "cannot evaluate condition IpAddress aws:SourceIp (unsupported operator)",
+        ),
+        (
+            {"StringEquals": {"aws:PrincipalTag/team": "orders"}},
+            {},
+            "cannot evaluate condition StringEquals aws:PrincipalTag/team (key not in the request context)",
+        ),
+        (
+            {"StringLike": {"s3:prefix": "home/${aws:username}/*"}},
+            {"s3:prefix": "home/ada/x"},
+            "cannot evaluate condition StringLike s3:prefix (policy variable in value)",
+        ),
+        (
+            {"StringEquals": {"aws:TagKeys": "team"}},
+            {"aws:TagKeys": ["team", "env"]},
+            "cannot evaluate condition StringEquals aws:TagKeys (multivalued key needs ForAnyValue or ForAllValues)",
+        ),
     ],
 )
 def test_a_condition_that_cannot_be_evaluated_is_reported_and_grants_nothing(condition, context, reported):
@@ -267,8 +292,13 @@ def test_a_false_condition_settles_the_statement_so_its_unknown_ones_are_not_rep
 
 
 def test_a_deny_that_cannot_be_evaluated_does_not_deny_but_is_reported():
-    deny = {"Sid": "NoOldSessions", "Effect": "Deny", "Action": "*", "Resource": "*",
-            "Condition": {"NumericGreaterThan": {"aws:MultiFactorAuthAge": "3600"}}}
+    deny = {
+        "Sid": "NoOldSessions",
+        "Effect": "Deny",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {"NumericGreaterThan": {"aws:MultiFactorAuthAge": "3600"}},
+    }
     decision = evaluate([policy(allow("sns:Publish", TOPIC)), policy(deny, name="guard")], "sns:Publish", TOPIC)
     assert decision.allowed
     assert not decision.explicit_deny
@@ -294,10 +324,16 @@ PRINCIPAL = f"arn:aws:sts::{ACCOUNT}:assumed-role/ProcessOrderRole/techtest-proc
 @pytest.mark.parametrize(
     ("explicit", "expected"),
     [
-        (False, f"User: {PRINCIPAL} is not authorized to perform: sns:Publish on resource: {TOPIC} "
-                "because no identity-based policy allows the sns:Publish action"),
-        (True, f"User: {PRINCIPAL} is not authorized to perform: sns:Publish on resource: {TOPIC} "
-               "with an explicit deny in an identity-based policy"),
+        (
+            False,
+            f"User: {PRINCIPAL} is not authorized to perform: sns:Publish on resource: {TOPIC} "
+            "because no identity-based policy allows the sns:Publish action",
+        ),
+        (
+            True,
+            f"User: {PRINCIPAL} is not authorized to perform: sns:Publish on resource: {TOPIC} "
+            "with an explicit deny in an identity-based policy",
+        ),
     ],
     ids=["implicit", "explicit"],
 )
@@ -409,12 +445,29 @@ def test_get_caller_identity_needs_no_permission(operation, needed):
 
 CHECKOUT = {
     "TransactItems": [
-        {"Put": {"TableName": "orders", "Item": {"orderId": {"S": "o-1"}, "status": {"S": "NEW"}},
-                 "ConditionExpression": "attribute_not_exists(orderId)"}},
-        {"Update": {"TableName": "orders", "Key": {"orderId": {"S": "o-0"}}, "UpdateExpression": "SET #s = :p",
-                    "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": {":p": {"S": "PROCESSED"}}}},
-        {"ConditionCheck": {"TableName": "customers", "Key": {"customerId": {"S": "C-1001"}},
-                            "ConditionExpression": "attribute_exists(customerId)"}},
+        {
+            "Put": {
+                "TableName": "orders",
+                "Item": {"orderId": {"S": "o-1"}, "status": {"S": "NEW"}},
+                "ConditionExpression": "attribute_not_exists(orderId)",
+            }
+        },
+        {
+            "Update": {
+                "TableName": "orders",
+                "Key": {"orderId": {"S": "o-0"}},
+                "UpdateExpression": "SET #s = :p",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": {":p": {"S": "PROCESSED"}},
+            }
+        },
+        {
+            "ConditionCheck": {
+                "TableName": "customers",
+                "Key": {"customerId": {"S": "C-1001"}},
+                "ConditionExpression": "attribute_exists(customerId)",
+            }
+        },
         {"Delete": {"TableName": "carts", "Key": {"cartId": {"S": "cart-9"}}}},
     ],
     "ClientRequestToken": "checkout-o-1",
@@ -468,12 +521,24 @@ PROCESS_ORDER = parse_policy(
     {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "WriteOwnLogGroup", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-             "Resource": f"{LOG_GROUP}:*"},
-            {"Sid": "UseOrdersKey", "Effect": "Allow",
-             "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"], "Resource": STACK_KEY},
-            {"Sid": "ReadTableStream", "Effect": "Allow",
-             "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"], "Resource": STACK_STREAM},
+            {
+                "Sid": "WriteOwnLogGroup",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": f"{LOG_GROUP}:*",
+            },
+            {
+                "Sid": "UseOrdersKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+                "Resource": STACK_KEY,
+            },
+            {
+                "Sid": "ReadTableStream",
+                "Effect": "Allow",
+                "Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                "Resource": STACK_STREAM,
+            },
             {"Sid": "ListStreamsHasNoResourceLevelPermission", "Effect": "Allow", "Action": "dynamodb:ListStreams", "Resource": "*"},
             {"Sid": "UpdateOrderStatus", "Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": STACK_TABLE},
             {"Sid": "PublishNotifications", "Effect": "Allow", "Action": "sns:Publish", "Resource": STACK_TOPIC},
@@ -489,21 +554,46 @@ PROCESS_ORDER = parse_policy(
     [
         ("dynamodb", "UpdateItem", STACK_TABLE, "allowed by policy ProcessOrderRoleDefaultPolicy99DD2B1E statement UpdateOrderStatus"),
         ("sns", "PublishBatch", STACK_TOPIC, "allowed by policy ProcessOrderRoleDefaultPolicy99DD2B1E statement PublishNotifications"),
-        ("dynamodbstreams", "GetRecords", STACK_STREAM, "allowed by policy ProcessOrderRoleDefaultPolicy99DD2B1E statement ReadTableStream"),
-        ("dynamodbstreams", "ListStreams", "*",
-         "allowed by policy ProcessOrderRoleDefaultPolicy99DD2B1E statement ListStreamsHasNoResourceLevelPermission"),
-        ("logs", "PutLogEvents", f"{LOG_GROUP}:log-stream:2026/11/27/[$LATEST]0a1b2c",
-         "allowed by policy ProcessOrderRoleDefaultPolicy99DD2B1E statement WriteOwnLogGroup"),
+        (
+            "dynamodbstreams",
+            "GetRecords",
+            STACK_STREAM,
+            "allowed by policy ProcessOrderRoleDefaultPolicy99DD2B1E statement ReadTableStream",
+        ),
+        (
+            "dynamodbstreams",
+            "ListStreams",
+            "*",
+            "allowed by policy ProcessOrderRoleDefaultPolicy99DD2B1E statement ListStreamsHasNoResourceLevelPermission",
+        ),
+        (
+            "logs",
+            "PutLogEvents",
+            f"{LOG_GROUP}:log-stream:2026/11/27/[$LATEST]0a1b2c",
+            "allowed by policy ProcessOrderRoleDefaultPolicy99DD2B1E statement WriteOwnLogGroup",
+        ),
         ("kms", "Decrypt", STACK_KEY, "allowed by policy ProcessOrderRoleDefaultPolicy99DD2B1E statement UseOrdersKey"),
         ("sqs", "SendMessageBatch", STACK_DLQ, "allowed by policy ProcessOrderRoleDefaultPolicy99DD2B1E statement SendFailedBatchesToDlq"),
         ("dynamodb", "DeleteItem", STACK_TABLE, "no identity-based policy allows the dynamodb:DeleteItem action"),
         ("dynamodb", "PutItem", STACK_TABLE, "no identity-based policy allows the dynamodb:PutItem action"),
-        ("sns", "Publish", f"arn:aws:sns:us-east-1:{ACCOUNT}:techtest-order-notifications-dev",
-         "no identity-based policy allows the sns:Publish action"),
-        ("dynamodbstreams", "GetRecords", STACK_STREAM.replace("techtest-orders-cli", "techtest-orders-dev"),
-         "no identity-based policy allows the dynamodb:GetRecords action"),
-        ("logs", "PutLogEvents", f"{LOG_GROUP.replace('process', 'create')}:log-stream:x",
-         "no identity-based policy allows the logs:PutLogEvents action"),
+        (
+            "sns",
+            "Publish",
+            f"arn:aws:sns:us-east-1:{ACCOUNT}:techtest-order-notifications-dev",
+            "no identity-based policy allows the sns:Publish action",
+        ),
+        (
+            "dynamodbstreams",
+            "GetRecords",
+            STACK_STREAM.replace("techtest-orders-cli", "techtest-orders-dev"),
+            "no identity-based policy allows the dynamodb:GetRecords action",
+        ),
+        (
+            "logs",
+            "PutLogEvents",
+            f"{LOG_GROUP.replace('process', 'create')}:log-stream:x",
+            "no identity-based policy allows the logs:PutLogEvents action",
+        ),
     ],
 )
 def test_the_process_order_role_allows_exactly_its_calls(service, operation, resource, reason):

@@ -17,10 +17,16 @@ ACCOUNT = "123456789012"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/service/orders-ProcessRole-ABC"
 TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:techtest-order-notifications"
 TABLE = f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/techtest-orders"
-POLICY = parse_policy({"Version": "2012-10-17", "Statement": [
-    {"Sid": "Publish", "Effect": "Allow", "Action": "sns:Publish", "Resource": TOPIC},
-    {"Sid": "Update", "Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": TABLE},
-]}, "process")
+POLICY = parse_policy(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Publish", "Effect": "Allow", "Action": "sns:Publish", "Resource": TOPIC},
+            {"Sid": "Update", "Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": TABLE},
+        ],
+    },
+    "process",
+)
 
 
 class _Captured(Exception):
@@ -30,8 +36,9 @@ class _Captured(Exception):
 
 def signed(service: str, operation: str, params: dict, key: str) -> tuple[str, str, str, dict[str, str], bytes]:
     """The wire form of one boto3 call, signed with ``key``: what the sandbox's front end receives."""
-    client = boto3.client(service, region_name="us-east-1", endpoint_url="http://localhost:4566",
-                          aws_access_key_id=key, aws_secret_access_key="secret")
+    client = boto3.client(
+        service, region_name="us-east-1", endpoint_url="http://localhost:4566", aws_access_key_id=key, aws_secret_access_key="secret"
+    )
 
     def capture(request: AWSRequest, **_: object) -> None:
         raise _Captured(request)
@@ -86,13 +93,16 @@ def test_a_batch_operation_is_authorized_by_its_iam_action():
 
 def test_a_refusal_answers_in_the_services_wire_form_with_awss_message():
     g = guard()
-    status, headers, body = g.check_http(*as_request(g, "dynamodb", "put_item", {"TableName": "techtest-orders", "Item": {"k": {"S": "v"}}}))
+    status, headers, body = g.check_http(
+        *as_request(g, "dynamodb", "put_item", {"TableName": "techtest-orders", "Item": {"k": {"S": "v"}}})
+    )
     assert status == 400
     document = json.loads(body)
     assert document["__type"].endswith("#AccessDeniedException")
     assert document["message"] == (
         f"User: arn:aws:sts::{ACCOUNT}:assumed-role/orders-ProcessRole-ABC/techtest-process-order is not authorized to perform: "
-        f"dynamodb:PutItem on resource: {TABLE} because no identity-based policy allows the dynamodb:PutItem action")
+        f"dynamodb:PutItem on resource: {TABLE} because no identity-based policy allows the dynamodb:PutItem action"
+    )
     recent = g.snapshot()["recent"]
     assert g.snapshot()["refused"] == 1 and recent[0]["action"] == "dynamodb:PutItem" and recent[0]["enforced"]
 
@@ -105,10 +115,16 @@ def test_other_callers_are_administrators():
 
 def test_soft_mode_records_but_lets_through_and_off_checks_nothing():
     soft = guard(Mode.SOFT)
-    assert soft.check_http(*as_request(soft, "sqs", "send_message", {"QueueUrl": "http://localhost:4566/123456789012/q", "MessageBody": "b"})) is None
+    assert (
+        soft.check_http(*as_request(soft, "sqs", "send_message", {"QueueUrl": "http://localhost:4566/123456789012/q", "MessageBody": "b"}))
+        is None
+    )
     assert soft.snapshot()["would_refuse"] == 1 and soft.snapshot()["refused"] == 0
     off = guard(Mode.OFF)
-    assert off.check_http(*as_request(off, "sqs", "send_message", {"QueueUrl": "http://localhost:4566/123456789012/q", "MessageBody": "b"})) is None
+    assert (
+        off.check_http(*as_request(off, "sqs", "send_message", {"QueueUrl": "http://localhost:4566/123456789012/q", "MessageBody": "b"}))
+        is None
+    )
     assert off.snapshot() == {"mode": "off", "checked": 0, "refused": 0, "would_refuse": 0, "uncertain": 0, "recent": []}
     off.set_mode("enforce")
     assert off.check_http(*as_request(off, "sqs", "send_message", {"QueueUrl": "http://localhost:4566/123456789012/q", "MessageBody": "b"}))
@@ -139,8 +155,14 @@ def test_a_permissions_boundary_limits_what_the_policies_allow():
 
 
 def test_a_condition_it_cannot_evaluate_is_reported_not_guessed():
-    conditional = parse_policy({"Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": TOPIC,
-                                               "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]}, "conditional")
+    conditional = parse_policy(
+        {
+            "Statement": [
+                {"Effect": "Allow", "Action": "sns:Publish", "Resource": TOPIC, "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}
+            ]
+        },
+        "conditional",
+    )
     g = guard(principal=Principal("techtest-process-order", ROLE, (conditional,)))
     assert g.check_http(*as_request(g, "sns", "publish", {"TopicArn": TOPIC, "Message": "m"})) is None
     assert g.snapshot()["uncertain"] == 1 and g.snapshot()["refused"] == 0
@@ -171,14 +193,17 @@ def test_unparsable_policies_grant_nothing():
     assert parsed("ok", {"Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]}) is not None
 
 
-@pytest.mark.parametrize("service, headers, code, status", [
-    ("dynamodb", {"X-Amz-Target": "DynamoDB_20120810.PutItem"}, "AccessDeniedException", 400),
-    ("sqs", {"X-Amz-Target": "AmazonSQS.SendMessage"}, "AccessDenied", 403),
-    ("kms", {"X-Amz-Target": "TrentService.Encrypt"}, "AccessDeniedException", 400),
-    ("logs", {"X-Amz-Target": "Logs_20140328.PutLogEvents"}, "AccessDeniedException", 400),
-    ("sns", {}, "AuthorizationError", 403),
-    ("lambda", {}, "AccessDeniedException", 403),
-])
+@pytest.mark.parametrize(
+    "service, headers, code, status",
+    [
+        ("dynamodb", {"X-Amz-Target": "DynamoDB_20120810.PutItem"}, "AccessDeniedException", 400),
+        ("sqs", {"X-Amz-Target": "AmazonSQS.SendMessage"}, "AccessDenied", 403),
+        ("kms", {"X-Amz-Target": "TrentService.Encrypt"}, "AccessDeniedException", 400),
+        ("logs", {"X-Amz-Target": "Logs_20140328.PutLogEvents"}, "AccessDeniedException", 400),
+        ("sns", {}, "AuthorizationError", 403),
+        ("lambda", {}, "AccessDeniedException", 403),
+    ],
+)
 def test_botocore_reads_each_denial_as_the_services_own_error(service, headers, code, status):
     """Parsed by botocore's own response parser for the service's protocol, as a client would."""
     from botocore.parsers import create_parser
@@ -187,7 +212,10 @@ def test_botocore_reads_each_denial_as_the_services_own_error(service, headers, 
     status_code, wire_headers, body = denial_response(service, "User: x is not authorized to perform: y <&>", headers)
     parser = create_parser(client.meta.service_model.protocol)
     operation = client.meta.service_model.operation_model(
-        {"dynamodb": "PutItem", "sqs": "SendMessage", "kms": "Encrypt", "logs": "PutLogEvents", "sns": "Publish", "lambda": "Invoke"}[service])
+        {"dynamodb": "PutItem", "sqs": "SendMessage", "kms": "Encrypt", "logs": "PutLogEvents", "sns": "Publish", "lambda": "Invoke"}[
+            service
+        ]
+    )
     parsed_error = parser.parse({"status_code": status_code, "headers": dict(wire_headers), "body": body}, operation.output_shape)
     assert status_code == status
     assert parsed_error["Error"]["Code"] == code

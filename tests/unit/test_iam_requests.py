@@ -56,9 +56,7 @@ def authorize(service: str, operation: str, *, region: str = REGION, **params: A
     url = urlsplit(request.url)
     headers = {key: value.decode() if isinstance(value, bytes) else value for key, value in request.headers.items()}
     body = request.body.encode() if isinstance(request.body, str) else (request.body or b"")
-    return authorization_requests(
-        request.method, url.path, url.query, headers, body, account=ACCOUNT, region="eu-west-1"
-    )
+    return authorization_requests(request.method, url.path, url.query, headers, body, account=ACCOUNT, region="eu-west-1")
 
 
 def pairs(requests: list[AuthRequest]) -> list[tuple[str | None, str | None, str | None, str]]:
@@ -75,19 +73,23 @@ KEY_ATTRS = {"orderId": {"S": "O-1"}}
     [
         ("get_item", {"TableName": "orders", "Key": KEY_ATTRS}, "GetItem"),
         ("put_item", {"TableName": "orders", "Item": KEY_ATTRS}, "PutItem"),
-        ("update_item", {"TableName": "orders", "Key": KEY_ATTRS, "UpdateExpression": "SET a = :a",
-                         "ExpressionAttributeValues": {":a": {"S": "x"}}}, "UpdateItem"),
+        (
+            "update_item",
+            {"TableName": "orders", "Key": KEY_ATTRS, "UpdateExpression": "SET a = :a", "ExpressionAttributeValues": {":a": {"S": "x"}}},
+            "UpdateItem",
+        ),
         ("delete_item", {"TableName": "orders", "Key": KEY_ATTRS}, "DeleteItem"),
-        ("query", {"TableName": "orders", "KeyConditionExpression": "orderId = :o",
-                   "ExpressionAttributeValues": {":o": {"S": "O-1"}}}, "Query"),
+        (
+            "query",
+            {"TableName": "orders", "KeyConditionExpression": "orderId = :o", "ExpressionAttributeValues": {":o": {"S": "O-1"}}},
+            "Query",
+        ),
         ("scan", {"TableName": "orders"}, "Scan"),
         ("describe_table", {"TableName": "orders"}, "DescribeTable"),
     ],
 )
 def test_dynamodb_item_and_table_calls_are_authorized_on_the_table(operation, params, expected_operation):
-    assert pairs(authorize("dynamodb", operation, **params)) == [
-        ("dynamodb", expected_operation, f"dynamodb:{expected_operation}", TABLE)
-    ]
+    assert pairs(authorize("dynamodb", operation, **params)) == [("dynamodb", expected_operation, f"dynamodb:{expected_operation}", TABLE)]
 
 
 @pytest.mark.parametrize(("operation", "expected"), [("query", "Query"), ("scan", "Scan")])
@@ -95,9 +97,7 @@ def test_dynamodb_query_or_scan_on_an_index_is_authorized_on_the_index(operation
     params: dict[str, Any] = {"TableName": "orders", "IndexName": "by-status"}
     if operation == "query":
         params |= {"KeyConditionExpression": "s = :s", "ExpressionAttributeValues": {":s": {"S": "NEW"}}}
-    assert pairs(authorize("dynamodb", operation, **params)) == [
-        ("dynamodb", expected, f"dynamodb:{expected}", f"{TABLE}/index/by-status")
-    ]
+    assert pairs(authorize("dynamodb", operation, **params)) == [("dynamodb", expected, f"dynamodb:{expected}", f"{TABLE}/index/by-status")]
 
 
 def test_dynamodb_list_tables_is_authorized_on_any_resource():
@@ -110,10 +110,14 @@ def test_dynamodb_table_given_as_an_arn_is_kept_whole():
 
 
 def test_batch_write_across_two_tables_needs_batch_write_on_each_table():
-    requests = authorize("dynamodb", "batch_write_item", RequestItems={
-        "orders": [{"PutRequest": {"Item": KEY_ATTRS}}],
-        "audit": [{"DeleteRequest": {"Key": KEY_ATTRS}}],
-    })
+    requests = authorize(
+        "dynamodb",
+        "batch_write_item",
+        RequestItems={
+            "orders": [{"PutRequest": {"Item": KEY_ATTRS}}],
+            "audit": [{"DeleteRequest": {"Key": KEY_ATTRS}}],
+        },
+    )
     assert sorted(pairs(requests)) == [
         ("dynamodb", "BatchWriteItem", "dynamodb:BatchWriteItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/audit"),
         ("dynamodb", "BatchWriteItem", "dynamodb:BatchWriteItem", TABLE),
@@ -121,9 +125,14 @@ def test_batch_write_across_two_tables_needs_batch_write_on_each_table():
 
 
 def test_batch_get_needs_batch_get_on_each_table():
-    requests = authorize("dynamodb", "batch_get_item", RequestItems={
-        "orders": {"Keys": [KEY_ATTRS]}, "audit": {"Keys": [KEY_ATTRS]},
-    })
+    requests = authorize(
+        "dynamodb",
+        "batch_get_item",
+        RequestItems={
+            "orders": {"Keys": [KEY_ATTRS]},
+            "audit": {"Keys": [KEY_ATTRS]},
+        },
+    )
     assert sorted(pairs(requests)) == [
         ("dynamodb", "BatchGetItem", "dynamodb:BatchGetItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/audit"),
         ("dynamodb", "BatchGetItem", "dynamodb:BatchGetItem", TABLE),
@@ -131,11 +140,21 @@ def test_batch_get_needs_batch_get_on_each_table():
 
 
 def test_transact_write_with_a_put_and_an_update_needs_put_item_and_update_item():
-    requests = authorize("dynamodb", "transact_write_items", TransactItems=[
-        {"Put": {"TableName": "orders", "Item": KEY_ATTRS}},
-        {"Update": {"TableName": "audit", "Key": KEY_ATTRS, "UpdateExpression": "SET a = :a",
-                    "ExpressionAttributeValues": {":a": {"S": "x"}}}},
-    ])
+    requests = authorize(
+        "dynamodb",
+        "transact_write_items",
+        TransactItems=[
+            {"Put": {"TableName": "orders", "Item": KEY_ATTRS}},
+            {
+                "Update": {
+                    "TableName": "audit",
+                    "Key": KEY_ATTRS,
+                    "UpdateExpression": "SET a = :a",
+                    "ExpressionAttributeValues": {":a": {"S": "x"}},
+                }
+            },
+        ],
+    )
     assert pairs(requests) == [
         ("dynamodb", "TransactWriteItems", "dynamodb:PutItem", TABLE),
         ("dynamodb", "TransactWriteItems", "dynamodb:UpdateItem", f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/audit"),
@@ -143,9 +162,13 @@ def test_transact_write_with_a_put_and_an_update_needs_put_item_and_update_item(
 
 
 def test_transact_get_needs_get_item_on_each_table():
-    requests = authorize("dynamodb", "transact_get_items", TransactItems=[
-        {"Get": {"TableName": "orders", "Key": KEY_ATTRS}},
-    ])
+    requests = authorize(
+        "dynamodb",
+        "transact_get_items",
+        TransactItems=[
+            {"Get": {"TableName": "orders", "Key": KEY_ATTRS}},
+        ],
+    )
     assert pairs(requests) == [("dynamodb", "TransactGetItems", "dynamodb:GetItem", TABLE)]
 
 
@@ -161,13 +184,16 @@ def test_streams_calls_are_told_apart_from_dynamodb_although_signed_as_dynamodb(
     assert pairs(authorize("dynamodbstreams", "describe_stream", StreamArn=STREAM)) == [
         ("dynamodbstreams", "DescribeStream", "dynamodb:DescribeStream", STREAM)
     ]
-    assert pairs(authorize("dynamodbstreams", "get_shard_iterator", StreamArn=STREAM, ShardId="shardId-00000001764222807448-7f3c1a2b",
-                           ShardIteratorType="TRIM_HORIZON")) == [
-        ("dynamodbstreams", "GetShardIterator", "dynamodb:GetShardIterator", STREAM)
-    ]
-    assert pairs(authorize("dynamodbstreams", "list_streams")) == [
-        ("dynamodbstreams", "ListStreams", "dynamodb:ListStreams", "*")
-    ]
+    assert pairs(
+        authorize(
+            "dynamodbstreams",
+            "get_shard_iterator",
+            StreamArn=STREAM,
+            ShardId="shardId-00000001764222807448-7f3c1a2b",
+            ShardIteratorType="TRIM_HORIZON",
+        )
+    ) == [("dynamodbstreams", "GetShardIterator", "dynamodb:GetShardIterator", STREAM)]
+    assert pairs(authorize("dynamodbstreams", "list_streams")) == [("dynamodbstreams", "ListStreams", "dynamodb:ListStreams", "*")]
 
 
 def _moto_shard_iterator() -> tuple[str, str]:
@@ -204,14 +230,11 @@ def test_get_records_with_an_unreadable_iterator_falls_back_to_any_resource_with
 
 
 def test_sns_publish_is_authorized_on_the_topic():
-    assert pairs(authorize("sns", "publish", TopicArn=TOPIC, Message="m")) == [
-        ("sns", "Publish", "sns:Publish", TOPIC)
-    ]
+    assert pairs(authorize("sns", "publish", TopicArn=TOPIC, Message="m")) == [("sns", "Publish", "sns:Publish", TOPIC)]
 
 
 def test_sns_publish_batch_needs_publish_on_the_topic():
-    assert pairs(authorize("sns", "publish_batch", TopicArn=TOPIC,
-                           PublishBatchRequestEntries=[{"Id": "1", "Message": "m"}])) == [
+    assert pairs(authorize("sns", "publish_batch", TopicArn=TOPIC, PublishBatchRequestEntries=[{"Id": "1", "Message": "m"}])) == [
         ("sns", "PublishBatch", "sns:Publish", TOPIC)
     ]
 
@@ -230,22 +253,16 @@ def test_sns_publish_batch_needs_publish_on_the_topic():
     ],
 )
 def test_sqs_calls_are_authorized_on_the_queue_of_the_url(operation, params, expected_operation, expected_action):
-    assert pairs(authorize("sqs", operation, QueueUrl=QUEUE_URL, **params)) == [
-        ("sqs", expected_operation, expected_action, QUEUE)
-    ]
+    assert pairs(authorize("sqs", operation, QueueUrl=QUEUE_URL, **params)) == [("sqs", expected_operation, expected_action, QUEUE)]
 
 
 def test_sqs_queue_arn_takes_the_account_from_the_url_whatever_its_host():
     url = "https://sqs.us-east-1.amazonaws.com/210987654321/elsewhere"
-    assert authorize("sqs", "send_message", QueueUrl=url, MessageBody="x")[0].resource == (
-        f"arn:aws:sqs:{REGION}:210987654321:elsewhere"
-    )
+    assert authorize("sqs", "send_message", QueueUrl=url, MessageBody="x")[0].resource == (f"arn:aws:sqs:{REGION}:210987654321:elsewhere")
 
 
 def test_sqs_get_queue_url_is_authorized_on_the_named_queue():
-    assert pairs(authorize("sqs", "get_queue_url", QueueName="order-dlq")) == [
-        ("sqs", "GetQueueUrl", "sqs:GetQueueUrl", QUEUE)
-    ]
+    assert pairs(authorize("sqs", "get_queue_url", QueueName="order-dlq")) == [("sqs", "GetQueueUrl", "sqs:GetQueueUrl", QUEUE)]
 
 
 def test_sqs_query_protocol_form_is_read_too():
@@ -253,8 +270,7 @@ def test_sqs_query_protocol_form_is_read_too():
     body = f"Action=SendMessage&Version=2012-11-05&QueueUrl={QUEUE_URL}&MessageBody=x".encode()
     headers = {
         "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
-        "Authorization": f"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261127/{REGION}/sqs/aws4_request, "
-        "SignedHeaders=host, Signature=0",
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261127/{REGION}/sqs/aws4_request, SignedHeaders=host, Signature=0",
     }
     requests = authorization_requests("POST", "/", "", headers, body, account=ACCOUNT, region=REGION)
     assert pairs(requests) == [("sqs", "SendMessage", "sqs:SendMessage", QUEUE)]
@@ -264,9 +280,7 @@ def test_sqs_query_protocol_form_is_read_too():
 
 
 def test_kms_decrypt_with_a_key_arn_is_authorized_on_that_key():
-    assert pairs(authorize("kms", "decrypt", KeyId=KEY, CiphertextBlob=b"blob")) == [
-        ("kms", "Decrypt", "kms:Decrypt", KEY)
-    ]
+    assert pairs(authorize("kms", "decrypt", KeyId=KEY, CiphertextBlob=b"blob")) == [("kms", "Decrypt", "kms:Decrypt", KEY)]
 
 
 @pytest.mark.parametrize(
@@ -303,10 +317,15 @@ STREAM_NAME = "2026/11/27/[$LATEST]abc"
 
 
 def test_put_log_events_is_authorized_on_the_log_stream():
-    assert pairs(authorize("logs", "put_log_events", logGroupName="/aws/lambda/process-order",
-                           logStreamName=STREAM_NAME, logEvents=[{"timestamp": 1, "message": "m"}])) == [
-        ("logs", "PutLogEvents", "logs:PutLogEvents", f"{GROUP}:log-stream:{STREAM_NAME}")
-    ]
+    assert pairs(
+        authorize(
+            "logs",
+            "put_log_events",
+            logGroupName="/aws/lambda/process-order",
+            logStreamName=STREAM_NAME,
+            logEvents=[{"timestamp": 1, "message": "m"}],
+        )
+    ) == [("logs", "PutLogEvents", "logs:PutLogEvents", f"{GROUP}:log-stream:{STREAM_NAME}")]
 
 
 @pytest.mark.parametrize(
@@ -328,9 +347,7 @@ def test_logs_calls_are_authorized_on_their_group_or_stream(operation, params, e
 
 
 def test_invoke_by_name_needs_invoke_function_on_the_function():
-    assert pairs(authorize("lambda", "invoke", FunctionName="process-order")) == [
-        ("lambda", "Invoke", "lambda:InvokeFunction", FUNCTION)
-    ]
+    assert pairs(authorize("lambda", "invoke", FunctionName="process-order")) == [("lambda", "Invoke", "lambda:InvokeFunction", FUNCTION)]
 
 
 def test_invoke_by_arn_with_a_qualifier_is_authorized_on_the_qualified_arn():
@@ -349,14 +366,10 @@ def test_get_caller_identity_needs_no_authorization():
 
 def test_unknown_service_yields_one_request_on_any_resource_without_an_action():
     [request] = authorize("ec2", "describe_instances")
-    assert (request.service, request.operation, request.action, request.resource) == (
-        "ec2", "DescribeInstances", None, "*"
-    )
+    assert (request.service, request.operation, request.action, request.resource) == ("ec2", "DescribeInstances", None, "*")
     assert request.caveat
 
 
 def test_unreadable_request_yields_one_request_and_does_not_raise():
-    [request] = authorization_requests(
-        "PUT", "/nowhere", "", {"X-Amz-Target": "Mystery."}, b"\xff\x00", account=ACCOUNT, region=REGION
-    )
+    [request] = authorization_requests("PUT", "/nowhere", "", {"X-Amz-Target": "Mystery."}, b"\xff\x00", account=ACCOUNT, region=REGION)
     assert (request.operation, request.action, request.resource) == (None, None, "*")

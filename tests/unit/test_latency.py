@@ -19,8 +19,14 @@ def frame():
     items, arrivals, received = [], {}, {}
     for n in range(10):
         written = n * 100
-        items.append({"orderId": f"o{n}", "createdAt": iso(written), "processedAt": iso(written + 10 * (n + 1)),
-                      "notifiedAt": iso(written + 10 * (n + 1) + 20)})
+        items.append(
+            {
+                "orderId": f"o{n}",
+                "createdAt": iso(written),
+                "processedAt": iso(written + 10 * (n + 1)),
+                "notifiedAt": iso(written + 10 * (n + 1) + 20),
+            }
+        )
         arrivals[f"o{n}"] = ts(written + 5)
         received[f"o{n}"] = ts(written + 10 * (n + 1) + 15)
     items.append({"orderId": "stuck", "createdAt": iso(2000)})

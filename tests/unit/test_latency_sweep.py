@@ -7,8 +7,15 @@ from orders_lib.workbook.latency import load_reading, saturation
 
 def sweep(achieved):
     offered = [10.0, 25.0, 50.0, 100.0, 200.0]
-    return pd.DataFrame({"offered_per_s": offered, "achieved_per_s": achieved, "orders": [60] * 5,
-                         "p50_ms": [3.0, 3.5, 5.0, 40.0, 400.0], "p99_ms": [6.0, 8.0, 20.0, 300.0, 900.0]})
+    return pd.DataFrame(
+        {
+            "offered_per_s": offered,
+            "achieved_per_s": achieved,
+            "orders": [60] * 5,
+            "p50_ms": [3.0, 3.5, 5.0, 40.0, 400.0],
+            "p99_ms": [6.0, 8.0, 20.0, 300.0, 900.0],
+        }
+    )
 
 
 def test_saturation_is_the_first_rate_not_kept_up_with():

@@ -36,10 +36,16 @@ class FakeApi:
             time.sleep(0.01)
             with self._lock:
                 self.running -= 1
-        body = json.dumps({
-            "path": environ["PATH_INFO"], "query": environ["QUERY_STRING"], "body": environ["wsgi.input"].read().decode(),
-            "type": environ.get("CONTENT_TYPE"), "target": environ.get("HTTP_X_AMZ_TARGET"), "admitted": admitted_ticket() is not None,
-        }).encode()
+        body = json.dumps(
+            {
+                "path": environ["PATH_INFO"],
+                "query": environ["QUERY_STRING"],
+                "body": environ["wsgi.input"].read().decode(),
+                "type": environ.get("CONTENT_TYPE"),
+                "target": environ.get("HTTP_X_AMZ_TARGET"),
+                "admitted": admitted_ticket() is not None,
+            }
+        ).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
 
@@ -61,8 +67,14 @@ def served():
     def gate(method, path, query, headers):
         return capacity.request("fn") if method == "POST" and path == INVOKE else None
 
-    front = Front(api, threads=2, control=lambda method, path, query, body: (200, {"path": path, "method": method}),
-                  gate=gate, release=capacity.release, name="test")
+    front = Front(
+        api,
+        threads=2,
+        control=lambda method, path, query, body: (200, {"path": path, "method": method}),
+        gate=gate,
+        release=capacity.release,
+        name="test",
+    )
     listener = Listener(front, "127.0.0.1", 0, "test-http")
     listener.start()
     yield listener.port, api, capacity
@@ -72,10 +84,22 @@ def served():
 
 def test_requests_reach_the_wsgi_app_whole(served):
     port, _, _ = served
-    status, _, body = call(port, "POST", "/echo?a=1&b=2", b'{"x": 1}', {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.PutItem"})
+    status, _, body = call(
+        port,
+        "POST",
+        "/echo?a=1&b=2",
+        b'{"x": 1}',
+        {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.PutItem"},
+    )
     assert status == 200
-    assert json.loads(body) == {"path": "/echo", "query": "a=1&b=2", "body": '{"x": 1}', "type": "application/x-amz-json-1.0",
-                                "target": "DynamoDB_20120810.PutItem", "admitted": False}
+    assert json.loads(body) == {
+        "path": "/echo",
+        "query": "a=1&b=2",
+        "body": '{"x": 1}',
+        "type": "application/x-amz-json-1.0",
+        "target": "DynamoDB_20120810.PutItem",
+        "admitted": False,
+    }
 
 
 def test_the_control_api_answers_while_every_api_thread_is_busy_and_invocations_wait(served):

@@ -59,8 +59,13 @@ def test_a_stack_made_by_a_change_set_has_its_outputs(monkeypatch):
         cfn = boto3.client("cloudformation", region_name="us-east-1")
         for kind, label in (("CREATE", "first"), ("UPDATE", "second")):
             parameters = [{"ParameterKey": "Name", "ParameterValue": "orders-queue"}, {"ParameterKey": "Label", "ParameterValue": label}]
-            cfn.create_change_set(StackName="made-by-change-set", ChangeSetName=f"cs-{label}", ChangeSetType=kind,
-                                  TemplateBody=TEMPLATE, Parameters=parameters)
+            cfn.create_change_set(
+                StackName="made-by-change-set",
+                ChangeSetName=f"cs-{label}",
+                ChangeSetType=kind,
+                TemplateBody=TEMPLATE,
+                Parameters=parameters,
+            )
             cfn.execute_change_set(StackName="made-by-change-set", ChangeSetName=f"cs-{label}")
             stack = cfn.describe_stacks(StackName="made-by-change-set")["Stacks"][0]
             outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
@@ -85,8 +90,13 @@ def change_sets(monkeypatch):
 def deploy(cfn, stack, label, kind):
     """What ``cdk deploy`` does: clear its change set name, create, describe, execute."""
     cfn.delete_change_set(StackName=stack, ChangeSetName="cdk-deploy-change-set") if kind == "UPDATE" else None
-    cfn.create_change_set(StackName=stack, ChangeSetName="cdk-deploy-change-set", ChangeSetType=kind, TemplateBody=TEMPLATE,
-                          Parameters=[{"ParameterKey": "Name", "ParameterValue": f"{stack}-queue"}, {"ParameterKey": "Label", "ParameterValue": label}])
+    cfn.create_change_set(
+        StackName=stack,
+        ChangeSetName="cdk-deploy-change-set",
+        ChangeSetType=kind,
+        TemplateBody=TEMPLATE,
+        Parameters=[{"ParameterKey": "Name", "ParameterValue": f"{stack}-queue"}, {"ParameterKey": "Label", "ParameterValue": label}],
+    )
     assert cfn.describe_change_set(StackName=stack, ChangeSetName="cdk-deploy-change-set")["StackName"] == stack
     cfn.execute_change_set(StackName=stack, ChangeSetName="cdk-deploy-change-set")
 
@@ -117,9 +127,13 @@ def test_use_previous_value_resolves_an_ssm_parameter_again(change_sets):
     SSM parameter's name, looked up again, not the version it resolved to."""
     cfn = change_sets
     boto3.client("ssm", region_name="us-east-1").put_parameter(Name="/cdk-bootstrap/test/version", Value="33", Type="String")
-    for kind, parameters in (("CREATE", [{"ParameterKey": "Label", "ParameterValue": "v1"}]),
-                             ("UPDATE", [{"ParameterKey": "Label", "ParameterValue": "v2"}, {"ParameterKey": "Version", "UsePreviousValue": True}])):
-        cfn.create_change_set(StackName="ssm-stack", ChangeSetName="cs", ChangeSetType=kind, TemplateBody=SSM_TEMPLATE, Parameters=parameters)
+    for kind, parameters in (
+        ("CREATE", [{"ParameterKey": "Label", "ParameterValue": "v1"}]),
+        ("UPDATE", [{"ParameterKey": "Label", "ParameterValue": "v2"}, {"ParameterKey": "Version", "UsePreviousValue": True}]),
+    ):
+        cfn.create_change_set(
+            StackName="ssm-stack", ChangeSetName="cs", ChangeSetType=kind, TemplateBody=SSM_TEMPLATE, Parameters=parameters
+        )
         cfn.execute_change_set(StackName="ssm-stack", ChangeSetName="cs")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName="ssm-stack")["Stacks"][0]["Outputs"]}
     assert outputs == {"Version": "33", "Label": "v2"}
@@ -140,7 +154,8 @@ def test_a_function_may_use_a_public_layer_of_another_account(monkeypatch):
         archive.writestr("index.py", "def handler(event, context):\n    return event\n")
     with mock_aws():
         role = boto3.client("iam", region_name="us-east-1").create_role(
-            RoleName="fn", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}')["Role"]["Arn"]
+            RoleName="fn", AssumeRolePolicyDocument='{"Version": "2012-10-17", "Statement": []}'
+        )["Role"]["Arn"]
         lam = boto3.client("lambda", region_name="us-east-1")
         lam.create_function(FunctionName="fn", Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": code.getvalue()})
         lam.update_function_configuration(FunctionName="fn", Layers=[public])
@@ -184,9 +199,14 @@ def test_conditional_updates_are_atomic_as_on_dynamodb(monkeypatch):
         def transition(n):
             barrier.wait()
             try:
-                client.update_item(TableName="t", Key={"k": {"S": "o"}}, UpdateExpression="SET #s = :p, #by = :n",
-                                   ConditionExpression="#s = :new", ExpressionAttributeNames={"#s": "status", "#by": "by"},
-                                   ExpressionAttributeValues={":p": {"S": "PROCESSED"}, ":new": {"S": "NEW"}, ":n": {"N": str(n)}})
+                client.update_item(
+                    TableName="t",
+                    Key={"k": {"S": "o"}},
+                    UpdateExpression="SET #s = :p, #by = :n",
+                    ConditionExpression="#s = :new",
+                    ExpressionAttributeNames={"#s": "status", "#by": "by"},
+                    ExpressionAttributeValues={":p": {"S": "PROCESSED"}, ":new": {"S": "NEW"}, ":n": {"N": str(n)}},
+                )
                 return 1
             except ClientError:
                 return 0
@@ -196,8 +216,12 @@ def test_conditional_updates_are_atomic_as_on_dynamodb(monkeypatch):
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(TableName="t", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-                            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        client.create_table(
+            TableName="t",
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         assert winners(client) > 1, "without the lock moto lets several conditional updates through"
         monkeypatch.setattr(DynamoDBBackend, "update_item", moto_hooks._serialized(DynamoDBBackend.update_item))
         monkeypatch.setattr(DynamoDBBackend, "put_item", moto_hooks._serialized(DynamoDBBackend.put_item))

@@ -20,8 +20,11 @@ class RecordingSns:
         if self.error:
             raise self.error
         ok = [{"Id": e["Id"], "MessageId": "m"} for e in PublishBatchRequestEntries if e["Id"] not in self.fail_ids]
-        bad = [{"Id": e["Id"], "Code": "InternalError", "Message": "boom", "SenderFault": False}
-               for e in PublishBatchRequestEntries if e["Id"] in self.fail_ids]
+        bad = [
+            {"Id": e["Id"], "Code": "InternalError", "Message": "boom", "SenderFault": False}
+            for e in PublishBatchRequestEntries
+            if e["Id"] in self.fail_ids
+        ]
         return {"Successful": ok, "Failed": bad}
 
 

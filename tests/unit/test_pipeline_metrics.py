@@ -65,7 +65,9 @@ def test_a_refused_publish_is_counted_as_a_failed_notification(process_handler, 
 
 
 def test_namespace_and_service_follow_powertools_variables():
-    configured = pipeline_metrics.pipeline_metrics({"POWERTOOLS_METRICS_NAMESPACE": "Other", "POWERTOOLS_SERVICE_NAME": "techtest-orders-dev"})
+    configured = pipeline_metrics.pipeline_metrics(
+        {"POWERTOOLS_METRICS_NAMESPACE": "Other", "POWERTOOLS_SERVICE_NAME": "techtest-orders-dev"}
+    )
     configured.add_metric(name="OrdersCreated", unit="Count", value=1)
     document = configured.serialize_metric_set()
     assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Other" and document["service"] == "techtest-orders-dev"

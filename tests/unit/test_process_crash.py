@@ -76,8 +76,7 @@ def died():
 
 
 def run(records, dynamodb, sns, topic_arn):
-    return process_records(DynamoDBStreamEvent({"Records": records}).records, OrderRepository(dynamodb, TABLE),
-                           SnsNotifier(sns, topic_arn))
+    return process_records(DynamoDBStreamEvent({"Records": records}).records, OrderRepository(dynamodb, TABLE), SnsNotifier(sns, topic_arn))
 
 
 def test_a_clean_batch_makes_the_calls_counted_here(dynamodb, topic_arn, clock):

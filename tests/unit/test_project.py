@@ -40,7 +40,8 @@ def test_the_lock_pins_every_requirement_of_pyproject_within_its_range():
         versions = pins.get(canonicalize_name(requirement.name))
         assert versions, f"{requirement.name} is in pyproject.toml but not in requirements.lock: run make lock"
         assert all(requirement.specifier.contains(v, prereleases=True) for v in versions), (
-            f"requirements.lock pins {requirement.name} {versions}, outside {requirement.specifier}: run make lock")
+            f"requirements.lock pins {requirement.name} {versions}, outside {requirement.specifier}: run make lock"
+        )
 
 
 def test_environment_yml_installs_the_lock():

@@ -80,9 +80,16 @@ names = st.tuples(_word, _word).map(" ".join)
 @given(names, st.from_regex(r"[a-z]{3,10}@[a-z]{3,10}\.com", fullmatch=True), st.from_regex(r"CUST-[0-9]{6}", fullmatch=True))
 def test_notification_body_never_carries_personal_data(name, email, customer_id):
     order = Order(
-        order_id="o-1", customer=Customer(customer_id, name, email), items=(LineItem("A", "Pen", 1, Decimal("1.00")),),
-        currency="EUR", status=OrderStatus.PROCESSED, created_at="2026-11-26T12:00:00.000Z", expires_at=1,
-        idempotency_key="k", request_hash="h", processed_at="2026-11-26T12:00:00.100Z",
+        order_id="o-1",
+        customer=Customer(customer_id, name, email),
+        items=(LineItem("A", "Pen", 1, Decimal("1.00")),),
+        currency="EUR",
+        status=OrderStatus.PROCESSED,
+        created_at="2026-11-26T12:00:00.000Z",
+        expires_at=1,
+        idempotency_key="k",
+        request_hash="h",
+        processed_at="2026-11-26T12:00:00.100Z",
     )
     note = build_notification(order)
     assert set(note.body) <= BODY_KEYS

@@ -78,8 +78,12 @@ def test_a_clean_run_accounts_for_every_order(good_run):
     orders, records = good_run
     poison = stream_record("INSERT", new={"orderId": "p-1", "status": "NEW"})
     result = reconcile.reconcile(
-        [o.order_id for o in orders], ["p-1"], table_of(records + [poison]), records + [poison],
-        [note(o.order_id) for o in orders], [batch(poison)],
+        [o.order_id for o in orders],
+        ["p-1"],
+        table_of(records + [poison]),
+        records + [poison],
+        [note(o.order_id) for o in orders],
+        [batch(poison)],
     )
     assert result.row() == {"created": 3, "processed": 3, "notified": 3, "in_dlq": 1, "lost": 0, "duplicated_transitions": 0}
     assert result.ok and not result.problems
@@ -133,9 +137,14 @@ def test_repeated_notifications_are_allowed_and_counted(good_run):
 
 def test_poison_outside_the_dlq_is_lost_and_a_notification_for_it_is_a_problem(good_run):
     orders, records = good_run
-    result = reconcile.reconcile([o.order_id for o in orders], ["p-1", "p-2"], table_of(records), records,
-                                 [note(o.order_id) for o in orders] + [note("p-2")],
-                                 [batch(stream_record("INSERT", new={"orderId": "p-2", "status": "NEW"}))])
+    result = reconcile.reconcile(
+        [o.order_id for o in orders],
+        ["p-1", "p-2"],
+        table_of(records),
+        records,
+        [note(o.order_id) for o in orders] + [note("p-2")],
+        [batch(stream_record("INSERT", new={"orderId": "p-2", "status": "NEW"}))],
+    )
     assert result.in_dlq == 1 and result.lost == 1 and not result.ok
     assert any("p-1: not covered" in p for p in result.problems)
     assert any("p-2: a notification was published" in p for p in result.problems)

@@ -7,9 +7,16 @@ def test_index_shows_the_figures_links_each_report_and_inlines_the_charts(tmp_pa
     for name in ("01_deploy", "03_latency"):
         (tmp_path / f"{name}.html").write_text("<html></html>")
     (tmp_path / "operations.png").write_bytes(b"\x89PNG")
-    summary = {"target": "sandbox", "notebooks": {"01_deploy": 6.1, "03_latency": 7.0, "04_dlq": 4.0},
-               "orders": 106, "processed": 103, "notified": 103, "dlq_messages": 0,
-               "latency_ms": {"p50": 3.0, "p99": 8.5}, "iam": {"mode": "enforce", "checked": 10, "refused": 0}}
+    summary = {
+        "target": "sandbox",
+        "notebooks": {"01_deploy": 6.1, "03_latency": 7.0, "04_dlq": 4.0},
+        "orders": 106,
+        "processed": 103,
+        "notified": 103,
+        "dlq_messages": 0,
+        "latency_ms": {"p50": 3.0, "p99": 8.5},
+        "iam": {"mode": "enforce", "checked": 10, "refused": 0},
+    }
     page = write_index(tmp_path, summary).read_text()
     assert "<td>106</td>" in page and "<td>3.0 ms</td>" in page and "<th>IAM refusals</th><td>0</td>" in page
     assert 'href="01_deploy.html"' in page and 'href="03_latency.html"' in page

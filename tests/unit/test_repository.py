@@ -67,7 +67,11 @@ def test_statuses_reads_many_orders_at_once(repo, clock, dynamodb):
     repo.complete(done.order_id, "2026-11-26T12:00:01.000Z", "2026-11-26T12:00:01.000Z")
     dynamodb.put_item(TableName=repo.table_name, Item={"orderId": {"S": "odd"}, "status": {"S": "SHIPPED"}})
     assert repo.statuses([new.order_id, done.order_id, "gone", "odd"]) == {
-        new.order_id: OrderStatus.NEW, done.order_id: OrderStatus.PROCESSED, "gone": None, "odd": None}
+        new.order_id: OrderStatus.NEW,
+        done.order_id: OrderStatus.PROCESSED,
+        "gone": None,
+        "odd": None,
+    }
 
 
 def test_statuses_asks_again_for_unprocessed_keys(repo, clock):

@@ -83,35 +83,65 @@ def test_old_buckets_are_dropped_after_the_retention():
 
 
 def test_emf_lines_as_powertools_writes_them():
-    line = json.dumps({"_aws": {"Timestamp": 1_800_000_000_000, "CloudWatchMetrics": [
-        {"Namespace": "TechtestOrders", "Dimensions": [["service"]], "Metrics": [{"Name": "OrdersCreated", "Unit": "Count"}]}]},
-        "service": "techtest-orders", "OrdersCreated": [1.0, 2.0], "function_request_id": "r"})
+    line = json.dumps(
+        {
+            "_aws": {
+                "Timestamp": 1_800_000_000_000,
+                "CloudWatchMetrics": [
+                    {"Namespace": "TechtestOrders", "Dimensions": [["service"]], "Metrics": [{"Name": "OrdersCreated", "Unit": "Count"}]}
+                ],
+            },
+            "service": "techtest-orders",
+            "OrdersCreated": [1.0, 2.0],
+            "function_request_id": "r",
+        }
+    )
     [metric] = metrics_in(line)
     assert (metric.namespace, metric.name, metric.dimensions, metric.values) == (
-        "TechtestOrders", "OrdersCreated", (("service", "techtest-orders"),), (1.0, 2.0))
+        "TechtestOrders",
+        "OrdersCreated",
+        (("service", "techtest-orders"),),
+        (1.0, 2.0),
+    )
     assert metric.unit == "Count" and metric.timestamp_ms == 1_800_000_000_000
 
 
-@pytest.mark.parametrize("line", [
-    "START RequestId: x", '{"level": "INFO", "message": "no metrics"}', '{"_aws": "broken"', '{"_aws": {"CloudWatchMetrics": 3}}',
-    json.dumps({"_aws": {"CloudWatchMetrics": [{"Namespace": "N", "Dimensions": [["service"]], "Metrics": [{"Name": "M"}]}]}, "M": 1}),
-    json.dumps({"_aws": {"CloudWatchMetrics": [{"Namespace": "N", "Metrics": [{"Name": "M"}]}]}, "M": "one"}),
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "START RequestId: x",
+        '{"level": "INFO", "message": "no metrics"}',
+        '{"_aws": "broken"',
+        '{"_aws": {"CloudWatchMetrics": 3}}',
+        json.dumps({"_aws": {"CloudWatchMetrics": [{"Namespace": "N", "Dimensions": [["service"]], "Metrics": [{"Name": "M"}]}]}, "M": 1}),
+        json.dumps({"_aws": {"CloudWatchMetrics": [{"Namespace": "N", "Metrics": [{"Name": "M"}]}]}, "M": "one"}),
+    ],
+)
 def test_lines_that_are_not_valid_emf_carry_no_metric(line):
     assert metrics_in(line) == []
 
 
 def rule(**changes) -> AlarmRule:
-    settings = dict(name="a", statistic="Maximum", period_s=60, evaluation_periods=1, datapoints_to_alarm=1, threshold=1.0,
-                    comparison="GreaterThanOrEqualToThreshold", treat_missing="notBreaching")
+    settings = dict(
+        name="a",
+        statistic="Maximum",
+        period_s=60,
+        evaluation_periods=1,
+        datapoints_to_alarm=1,
+        threshold=1.0,
+        comparison="GreaterThanOrEqualToThreshold",
+        treat_missing="notBreaching",
+    )
     return AlarmRule(**{**settings, **changes})
 
 
 def test_a_breaching_datapoint_alarms_with_awss_reason():
     verdict = evaluate(rule(), {T0: 3.0}, T0 + 30, "OK")
     assert verdict.state == "ALARM"
-    assert verdict.reason == ("Threshold Crossed: 1 out of the last 1 datapoints [3.0 (15/01/27 08:00:00)] was greater than or "
-                              "equal to the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition).")
+    assert verdict.reason == (
+        "Threshold Crossed: 1 out of the last 1 datapoints [3.0 (15/01/27 08:00:00)] was greater than or "
+        "equal to the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition)."
+    )
     assert verdict.reason_data["recentDatapoints"] == [3.0] and verdict.reason_data["period"] == 60
 
 
@@ -141,15 +171,31 @@ def test_m_out_of_n_and_each_comparison():
 
 
 def fake_alarm(**changes):
-    settings = dict(name="dlq", namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
-                    dimensions=[SimpleNamespace(name="QueueName", value="dlq")], statistic="Maximum", extended_statistic=None,
-                    period=60, evaluation_periods=1, datapoints_to_alarm=None, threshold=1.0,
-                    comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
-                    state_value="INSUFFICIENT_DATA", actions_enabled=True, alarm_actions=["arn:aws:sns:us-east-1:1:ops"],
-                    ok_actions=["arn:aws:sns:us-east-1:1:ops"], insufficient_data_actions=[], description="DLQ has messages",
-                    alarm_arn="arn:aws:cloudwatch:us-east-1:1:alarm:dlq", unit=None, metric_data_queries=[],
-                    evaluate_low_sample_count_percentile=None,
-                    configuration_updated_timestamp=__import__("datetime").datetime(2027, 1, 15))
+    settings = dict(
+        name="dlq",
+        namespace="AWS/SQS",
+        metric_name="ApproximateNumberOfMessagesVisible",
+        dimensions=[SimpleNamespace(name="QueueName", value="dlq")],
+        statistic="Maximum",
+        extended_statistic=None,
+        period=60,
+        evaluation_periods=1,
+        datapoints_to_alarm=None,
+        threshold=1.0,
+        comparison_operator="GreaterThanOrEqualToThreshold",
+        treat_missing_data="notBreaching",
+        state_value="INSUFFICIENT_DATA",
+        actions_enabled=True,
+        alarm_actions=["arn:aws:sns:us-east-1:1:ops"],
+        ok_actions=["arn:aws:sns:us-east-1:1:ops"],
+        insufficient_data_actions=[],
+        description="DLQ has messages",
+        alarm_arn="arn:aws:cloudwatch:us-east-1:1:alarm:dlq",
+        unit=None,
+        metric_data_queries=[],
+        evaluate_low_sample_count_percentile=None,
+        configuration_updated_timestamp=__import__("datetime").datetime(2027, 1, 15),
+    )
     alarm = SimpleNamespace(**{**settings, **changes})
     alarm.update_state = lambda reason, data, state: setattr(alarm, "state_value", state)
     return alarm
@@ -160,8 +206,9 @@ def test_the_runner_changes_state_keeps_history_and_publishes_awss_message():
     sent = []
     alarm = fake_alarm()
     depth = [("dlq", 2)]
-    cw = SandboxCloudWatch("123456789012", "us-east-1", publish=lambda *m: sent.append(m), alarms=lambda: [alarm],
-                           queues=lambda: depth, clock=lambda: now[0])
+    cw = SandboxCloudWatch(
+        "123456789012", "us-east-1", publish=lambda *m: sent.append(m), alarms=lambda: [alarm], queues=lambda: depth, clock=lambda: now[0]
+    )
     cw.tick()
     assert alarm.state_value == "ALARM"
     topic, subject, message = sent[-1]

@@ -5,10 +5,17 @@ from datetime import UTC, datetime
 from orders_lib.sandbox.dynamodb.streams import CompactStreamRecord, compact_new_records, epoch_seconds, to_event_record
 
 RECORD = {
-    "eventID": "e1", "eventName": "INSERT", "eventSource": "aws:dynamodb", "eventVersion": "1.0", "awsRegion": "us-east-1",
+    "eventID": "e1",
+    "eventName": "INSERT",
+    "eventSource": "aws:dynamodb",
+    "eventVersion": "1.0",
+    "awsRegion": "us-east-1",
     "dynamodb": {
-        "StreamViewType": "NEW_AND_OLD_IMAGES", "ApproximateCreationDateTime": datetime(2026, 11, 26, 12, 0, 0, 250000),
-        "SequenceNumber": "1100", "SizeBytes": 10, "Keys": {"orderId": {"S": "o-1"}},
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+        "ApproximateCreationDateTime": datetime(2026, 11, 26, 12, 0, 0, 250000),
+        "SequenceNumber": "1100",
+        "SizeBytes": 10,
+        "Keys": {"orderId": {"S": "o-1"}},
         "NewImage": {"orderId": {"S": "o-1"}, "items": {"L": [{"M": {"sku": {"S": "A"}}}]}, "blob": {"B": "AAE="}},
     },
 }

@@ -14,7 +14,21 @@ from orders_lib.sandbox.cloudformation import moto_patches as moto_cloudformatio
 from orders_lib.sandbox.dynamodb.ttl import FIVE_YEARS_S, SandboxClock, as_ttl_process, expiry_of, is_expired, parse_duration, user_identity
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("7d", 604800), ("12h", 43200), ("30m", 1800), ("90s", 90), ("90", 90), ("1w", 604800), ("-1d", -86400), ("1.5h", 5400), ("7d1h", 608400), ("1h30m", 5400)])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("7d", 604800),
+        ("12h", 43200),
+        ("30m", 1800),
+        ("90s", 90),
+        ("90", 90),
+        ("1w", 604800),
+        ("-1d", -86400),
+        ("1.5h", 5400),
+        ("7d1h", 608400),
+        ("1h30m", 5400),
+    ],
+)
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 
@@ -52,20 +66,30 @@ def test_deletions_are_the_ttl_process_only_inside_the_block():
 
 def test_a_table_from_a_template_reports_ttl_pitr_and_encryption(monkeypatch):
     monkeypatch.setattr(Table, "create_from_cloudformation_json", classmethod(moto_cloudformation.create_table_from_template))
-    template = {"Resources": {
-        "Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Version": "2012-10-17", "Statement": []}}},
-        "Orders": {"Type": "AWS::DynamoDB::Table", "Properties": {
-            "TableName": "orders", "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "orderId", "AttributeType": "S"}],
-            "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
-            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}}}},
-    }}
+    template = {
+        "Resources": {
+            "Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {"Version": "2012-10-17", "Statement": []}}},
+            "Orders": {
+                "Type": "AWS::DynamoDB::Table",
+                "Properties": {
+                    "TableName": "orders",
+                    "BillingMode": "PAY_PER_REQUEST",
+                    "KeySchema": [{"AttributeName": "orderId", "KeyType": "HASH"}],
+                    "AttributeDefinitions": [{"AttributeName": "orderId", "AttributeType": "S"}],
+                    "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+                    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                    "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Fn::GetAtt": ["Key", "Arn"]}},
+                },
+            },
+        }
+    }
     with mock_aws():
         boto3.client("cloudformation", region_name="us-east-1").create_stack(StackName="tables", TemplateBody=json.dumps(template))
         ddb = boto3.client("dynamodb", region_name="us-east-1")
-        assert ddb.describe_time_to_live(TableName="orders")["TimeToLiveDescription"] == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
+        assert ddb.describe_time_to_live(TableName="orders")["TimeToLiveDescription"] == {
+            "TimeToLiveStatus": "ENABLED",
+            "AttributeName": "expiresAt",
+        }
         backups = ddb.describe_continuous_backups(TableName="orders")["ContinuousBackupsDescription"]
         assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
         sse = ddb.describe_table(TableName="orders")["Table"]["SSEDescription"]

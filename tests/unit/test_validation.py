@@ -73,9 +73,7 @@ def test_item_count_limits():
 
 def test_duplicate_skus_are_refused():
     line = {"sku": "SKU-1", "name": "Pen", "quantity": 1, "unitPrice": "1.00"}
-    assert errors_of(valid_request(items=[line, line])) == {
-        "items[1].sku": "'SKU-1' appears more than once; combine the quantities"
-    }
+    assert errors_of(valid_request(items=[line, line])) == {"items[1].sku": "'SKU-1' appears more than once; combine the quantities"}
 
 
 def test_string_lengths_and_control_characters():
@@ -118,8 +116,13 @@ def test_json_numbers_stay_exact():
 def test_canonical_form_ignores_key_order_and_price_spelling():
     a = validate_order_request(valid_request())
     b = validate_order_request(
-        {"currency": "EUR", "items": [{"unitPrice": Decimal("4.5"), "quantity": 2, "name": "Notebook", "sku": "SKU-1"},
-                                      {"sku": "SKU-2", "name": "Pen", "quantity": 3, "unitPrice": 1.25}],
-         "customer": {"email": "ADA@example.com", "name": "Ada Lovelace", "customerId": "C-1001"}}
+        {
+            "currency": "EUR",
+            "items": [
+                {"unitPrice": Decimal("4.5"), "quantity": 2, "name": "Notebook", "sku": "SKU-1"},
+                {"sku": "SKU-2", "name": "Pen", "quantity": 3, "unitPrice": 1.25},
+            ],
+            "customer": {"email": "ADA@example.com", "name": "Ada Lovelace", "customerId": "C-1001"},
+        }
     )
     assert a.canonical() == b.canonical()

@@ -86,8 +86,9 @@ def deploy_stack(cfn: Any, s3: Any, assembly: Any, account: str, region: str, *,
     return deploy_template(cfn, assembly.stack_name, template=template, timeout_s=timeout_s)
 
 
-def deploy_template(cfn: Any, stack_name: str, body: str | None = None, *, template: dict[str, Any] | None = None,
-                    timeout_s: float = 60.0) -> dict[str, str]:
+def deploy_template(
+    cfn: Any, stack_name: str, body: str | None = None, *, template: dict[str, Any] | None = None, timeout_s: float = 60.0
+) -> dict[str, str]:
     """Create or update ``stack_name`` from a template body (or ``TemplateURL``); return its outputs."""
     template = template or {"TemplateBody": body}
     status = _stack_status(cfn, stack_name)

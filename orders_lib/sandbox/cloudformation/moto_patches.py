@@ -103,14 +103,18 @@ def execute_change_set(self: Any) -> EmptyResult:
     return EmptyResult()
 
 
-def create_table_from_template(cls: type[Table], resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-                               region_name: str, **kwargs: Any) -> Table:
+def create_table_from_template(
+    cls: type[Table], resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+) -> Table:
     """moto's table from a template, with its TTL, point-in-time recovery and encryption settings."""
     properties = dict(cloudformation_json["Properties"])
     sse = properties.pop("SSESpecification", None)
     if sse:  # CloudFormation says SSEEnabled where the API says Enabled
-        properties["SSESpecification"] = {"Enabled": bool(sse.get("SSEEnabled")), "SSEType": sse.get("SSEType", "KMS"),
-                                          **({"KMSMasterKeyId": sse["KMSMasterKeyId"]} if sse.get("KMSMasterKeyId") else {})}
+        properties["SSESpecification"] = {
+            "Enabled": bool(sse.get("SSEEnabled")),
+            "SSEType": sse.get("SSEType", "KMS"),
+            **({"KMSMasterKeyId": sse["KMSMasterKeyId"]} if sse.get("KMSMasterKeyId") else {}),
+        }
     table = MOTO_CREATE_TABLE(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs)
     backend = dynamodb_backends[account_id][region_name]
     ttl = properties.get("TimeToLiveSpecification")

@@ -25,8 +25,17 @@ if TYPE_CHECKING:
 SANDBOX_ASSEMBLY_DIR = Path("build") / "cdk.out.sandbox"
 FINGERPRINT_FILE = "sandbox-fingerprint.txt"
 # What the synthesized template and the Lambda asset are made from.
-SOURCES = ("cdk/*.py", "cdk/cdk.json", "lambdas/*.py", "orders_lib/*.py", "orders_lib/domain/*.py", "orders_lib/aws/*.py",
-           "orders_lib/pipeline/*.py", "orders_lib/deploy/*.py", "pyproject.toml")
+SOURCES = (
+    "cdk/*.py",
+    "cdk/cdk.json",
+    "lambdas/*.py",
+    "orders_lib/*.py",
+    "orders_lib/domain/*.py",
+    "orders_lib/aws/*.py",
+    "orders_lib/pipeline/*.py",
+    "orders_lib/deploy/*.py",
+    "pyproject.toml",
+)
 
 
 def fingerprint(root: Path, stage: str | None) -> str:

@@ -72,8 +72,13 @@ def evaluate(rule: AlarmRule, datapoints: Mapping[float, float], now: float, cur
     present = [(start, datapoints[start]) for start in periods if start in datapoints]
     missing = len(periods) - len(present)
     data = {
-        "version": "1.0", "queryDate": _iso(now), "startDate": _iso(periods[0]), "statistic": rule.statistic,
-        "period": rule.period_s, "recentDatapoints": [value for _, value in present], "threshold": rule.threshold,
+        "version": "1.0",
+        "queryDate": _iso(now),
+        "startDate": _iso(periods[0]),
+        "statistic": rule.statistic,
+        "period": rule.period_s,
+        "recentDatapoints": [value for _, value in present],
+        "threshold": rule.threshold,
         "evaluatedDatapoints": [{"timestamp": _iso(start), "value": value} for start, value in reversed(present)],
     }
     if not present:
@@ -84,8 +89,10 @@ def evaluate(rule: AlarmRule, datapoints: Mapping[float, float], now: float, cur
             return Verdict(INSUFFICIENT, f"Insufficient Data: {missing} datapoint{plural} were unknown.", data)
         treated = "Breaching" if rule.treat_missing == "breaching" else "NonBreaching"
         state = ALARM if rule.treat_missing == "breaching" else OK
-        reason = (f"Threshold Crossed: no datapoints were received for {missing} period{plural} and {missing} missing "
-                  f"datapoint{plural} {'was' if missing == 1 else 'were'} treated as [{treated}].")
+        reason = (
+            f"Threshold Crossed: no datapoints were received for {missing} period{plural} and {missing} missing "
+            f"datapoint{plural} {'was' if missing == 1 else 'were'} treated as [{treated}]."
+        )
         return Verdict(state, reason, data)
     breaching = sum(1 for _, value in present if breaches(value, rule.threshold))
     if rule.treat_missing == "breaching":
@@ -95,14 +102,18 @@ def evaluate(rule: AlarmRule, datapoints: Mapping[float, float], now: float, cur
     shown = ", ".join(f"{float(value)!r} ({_short(start)})" for start, value in reversed(present))
     transition = f"{current_state} -> {state}" if current_state != state else f"{state} -> {state}"
     if state == ALARM:
-        reason = (f"Threshold Crossed: {breaching} out of the last {considered} datapoints [{shown}] "
-                  f"{'was' if breaching == 1 else 'were'} {wording} the threshold ({float(rule.threshold)!r}) "
-                  f"(minimum {rule.datapoints_to_alarm} datapoint{'s' if rule.datapoints_to_alarm > 1 else ''} "
-                  f"for {transition} transition).")
+        reason = (
+            f"Threshold Crossed: {breaching} out of the last {considered} datapoints [{shown}] "
+            f"{'was' if breaching == 1 else 'were'} {wording} the threshold ({float(rule.threshold)!r}) "
+            f"(minimum {rule.datapoints_to_alarm} datapoint{'s' if rule.datapoints_to_alarm > 1 else ''} "
+            f"for {transition} transition)."
+        )
     else:
-        reason = (f"Threshold Crossed: {considered - breaching} out of the last {considered} datapoints [{shown}] "
-                  f"{'was' if considered - breaching == 1 else 'were'} not {wording} the threshold ({float(rule.threshold)!r}) "
-                  f"(minimum 1 datapoint for {transition} transition).")
+        reason = (
+            f"Threshold Crossed: {considered - breaching} out of the last {considered} datapoints [{shown}] "
+            f"{'was' if considered - breaching == 1 else 'were'} not {wording} the threshold ({float(rule.threshold)!r}) "
+            f"(minimum 1 datapoint for {transition} transition)."
+        )
     return Verdict(state, reason, data)
 
 

@@ -56,8 +56,16 @@ def _directive(document: dict[str, Any], directive: Any, timestamp: Any) -> list
             if not isinstance(dimension_set, list) or not all(isinstance(document.get(d), str) for d in dimension_set):
                 continue
             dimensions = tuple(sorted((d, document[d]) for d in dimension_set))
-            found.append(EmfValue(directive["Namespace"], name, dimensions, values, metric.get("Unit"),
-                                  int(timestamp) if isinstance(timestamp, (int, float)) else None))
+            found.append(
+                EmfValue(
+                    directive["Namespace"],
+                    name,
+                    dimensions,
+                    values,
+                    metric.get("Unit"),
+                    int(timestamp) if isinstance(timestamp, (int, float)) else None,
+                )
+            )
     return found
 
 

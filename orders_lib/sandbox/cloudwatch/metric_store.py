@@ -119,8 +119,9 @@ class MetricStore:
             self._metrics.setdefault(key, {})[minute] = bucket
             self._trim(key)
 
-    def put_statistics(self, key: MetricKey, *, count: float, total: float, low: float, high: float,
-                       at: float | None = None, unit: str | None = None) -> None:
+    def put_statistics(
+        self, key: MetricKey, *, count: float, total: float, low: float, high: float, at: float | None = None, unit: str | None = None
+    ) -> None:
         minute = int((at if at is not None else self.clock()) // RESOLUTION_S)
         with self._lock:
             bucket = self._metrics.setdefault(key, {}).setdefault(minute, _Bucket())
@@ -134,8 +135,9 @@ class MetricStore:
             for minute in [m for m in buckets if m < oldest]:
                 del buckets[minute]
 
-    def keys(self, namespace: str | None = None, name: str | None = None,
-             dimensions: Mapping[str, str | None] | None = None) -> list[MetricKey]:
+    def keys(
+        self, namespace: str | None = None, name: str | None = None, dimensions: Mapping[str, str | None] | None = None
+    ) -> list[MetricKey]:
         """Metrics with data, filtered as ListMetrics filters (a dimension value None matches any value)."""
         with self._lock:
             found = list(self._metrics)
@@ -143,8 +145,11 @@ class MetricStore:
 
         def matches(key: MetricKey) -> bool:
             have = dict(key.dimensions)
-            return (namespace in (None, key.namespace) and name in (None, key.name)
-                    and all(k in have and v in (None, have[k]) for k, v in wanted.items()))
+            return (
+                namespace in (None, key.namespace)
+                and name in (None, key.name)
+                and all(k in have and v in (None, have[k]) for k, v in wanted.items())
+            )
 
         return sorted(k for k in found if matches(k))
 

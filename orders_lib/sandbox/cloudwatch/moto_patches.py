@@ -87,7 +87,11 @@ class TemplateAlarm(CloudFormationModel):
 
     @classmethod
     def update_from_cloudformation_json(  # type: ignore[misc,override]
-        cls, original_resource: TemplateAlarm, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
+        cls,
+        original_resource: TemplateAlarm,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
         region_name: str,
     ) -> TemplateAlarm:
         cls.delete_from_cloudformation_json(original_resource.name, cloudformation_json, account_id, region_name)
@@ -134,9 +138,12 @@ def _key(namespace: str, name: str, dimensions: list[dict[str, str]] | None) -> 
 def install(sandbox_cloudwatch: SandboxCloudWatch) -> None:
     store = sandbox_cloudwatch.store
     _ORIGINALS.update(
-        put_metric_data=CloudWatchBackend.put_metric_data, get_metric_data=CloudWatchBackend.get_metric_data,
-        get_metric_statistics=CloudWatchBackend.get_metric_statistics, list_metrics=CloudWatchBackend.list_metrics,
-        put_metric_alarm=CloudWatchBackend.put_metric_alarm, response_statistics=CloudWatchResponse.get_metric_statistics,
+        put_metric_data=CloudWatchBackend.put_metric_data,
+        get_metric_data=CloudWatchBackend.get_metric_data,
+        get_metric_statistics=CloudWatchBackend.get_metric_statistics,
+        list_metrics=CloudWatchBackend.list_metrics,
+        put_metric_alarm=CloudWatchBackend.put_metric_alarm,
+        response_statistics=CloudWatchResponse.get_metric_statistics,
     )
 
     def put_metric_data(self: CloudWatchBackend, namespace: str, metric_data: list[dict[str, Any]]) -> None:
@@ -152,14 +159,30 @@ def install(sandbox_cloudwatch: SandboxCloudWatch) -> None:
                     store.put(key, float(value), at=at, unit=unit, count=float(count))
             elif metric.get("StatisticValues"):
                 stats = metric["StatisticValues"]
-                store.put_statistics(key, count=float(stats["SampleCount"]), total=float(stats["Sum"]),
-                                     low=float(stats["Minimum"]), high=float(stats["Maximum"]), at=at, unit=unit)
+                store.put_statistics(
+                    key,
+                    count=float(stats["SampleCount"]),
+                    total=float(stats["Sum"]),
+                    low=float(stats["Minimum"]),
+                    high=float(stats["Maximum"]),
+                    at=at,
+                    unit=unit,
+                )
             else:
                 store.put(key, float(metric.get("Value", 0)), at=at, unit=unit)
 
-    def statistics(self: CloudWatchBackend, namespace: str, metric_name: str, start_time: Any, end_time: Any, period: int,
-                   stats: list[str], dimensions: list[dict[str, str]], unit: str | None = None,
-                   extended: list[str] | None = None) -> list[dict[str, Any]]:
+    def statistics(
+        self: CloudWatchBackend,
+        namespace: str,
+        metric_name: str,
+        start_time: Any,
+        end_time: Any,
+        period: int,
+        stats: list[str],
+        dimensions: list[dict[str, str]],
+        unit: str | None = None,
+        extended: list[str] | None = None,
+    ) -> list[dict[str, Any]]:
         start, end = _epoch(start_time, 0), _epoch(end_time, time.time())
         if start >= end:
             raise InvalidParameterValue("The parameter StartTime must be less than the parameter EndTime.")
@@ -183,13 +206,23 @@ def install(sandbox_cloudwatch: SandboxCloudWatch) -> None:
         extended = self._get_param("ExtendedStatistics", [])
         if not statistics_ and not extended:
             raise InvalidParameterCombination("Must specify either Statistics or ExtendedStatistics")
-        datapoints = statistics(self.cloudwatch_backend, self._get_param("Namespace"), self._get_param("MetricName"),
-                                self._get_param("StartTime"), self._get_param("EndTime"), self._get_int_param("Period"),
-                                statistics_, self._get_param("Dimensions", []), self._get_param("Unit"), extended)
+        datapoints = statistics(
+            self.cloudwatch_backend,
+            self._get_param("Namespace"),
+            self._get_param("MetricName"),
+            self._get_param("StartTime"),
+            self._get_param("EndTime"),
+            self._get_int_param("Period"),
+            statistics_,
+            self._get_param("Dimensions", []),
+            self._get_param("Unit"),
+            extended,
+        )
         return ActionResult({"Label": self._get_param("MetricName"), "Datapoints": datapoints})
 
-    def get_metric_data(self: CloudWatchBackend, queries: list[dict[str, Any]], start_time: Any, end_time: Any,
-                        scan_by: str = "TimestampDescending") -> list[dict[str, Any]]:
+    def get_metric_data(
+        self: CloudWatchBackend, queries: list[dict[str, Any]], start_time: Any, end_time: Any, scan_by: str = "TimestampDescending"
+    ) -> list[dict[str, Any]]:
         start, end = _epoch(start_time, 0), _epoch(end_time, time.time())
         if start >= end:
             raise ValidationError("The parameter EndTime must be greater than StartTime.")
@@ -200,34 +233,48 @@ def install(sandbox_cloudwatch: SandboxCloudWatch) -> None:
             stat = query["MetricStat"]
             metric = stat["Metric"]
             try:
-                series = store.series(_key(metric["Namespace"], metric["MetricName"], metric.get("Dimensions")), stat["Stat"],
-                                      start, end, int(stat["Period"]))
+                series = store.series(
+                    _key(metric["Namespace"], metric["MetricName"], metric.get("Dimensions")), stat["Stat"], start, end, int(stat["Period"])
+                )
             except UnknownStatistic as error:
                 raise ValidationError(str(error)) from None
             if scan_by != "TimestampAscending":
                 series.reverse()
-            result = {"id": query["Id"], "label": query.get("Label") or f"{metric['MetricName']} {stat['Stat']}",
-                      "values": [v for _, v in series], "timestamps": [datetime.fromtimestamp(t, UTC) for t, _ in series],
-                      "status_code": "Complete"}
+            result = {
+                "id": query["Id"],
+                "label": query.get("Label") or f"{metric['MetricName']} {stat['Stat']}",
+                "values": [v for _, v in series],
+                "timestamps": [datetime.fromtimestamp(t, UTC) for t, _ in series],
+                "status_code": "Complete",
+            }
             results.append(result)
             if str(query.get("ReturnData", True)).lower() != "false":
                 returned.append(result)
         for query in queries:  # metric math over the results above, as moto evaluates it
             if "Expression" in query and not query["Expression"].startswith("SELECT"):
                 values, timestamps = parse_expression(query["Expression"], results)
-                returned.append({"id": query["Id"], "label": query.get("Label") or query["Id"], "values": values,
-                                 "timestamps": timestamps, "status_code": "Complete"})
+                returned.append(
+                    {
+                        "id": query["Id"],
+                        "label": query.get("Label") or query["Id"],
+                        "values": values,
+                        "timestamps": timestamps,
+                        "status_code": "Complete",
+                    }
+                )
         return returned
 
-    def list_metrics(self: CloudWatchBackend, next_token: str | None, namespace: str, metric_name: str,
-                     dimensions: list[dict[str, str]]) -> tuple[str | None, list[dict[str, Any]]]:
+    def list_metrics(
+        self: CloudWatchBackend, next_token: str | None, namespace: str, metric_name: str, dimensions: list[dict[str, str]]
+    ) -> tuple[str | None, list[dict[str, Any]]]:
         wanted = {d["Name"]: d.get("Value") for d in dimensions or []}
         keys = store.keys(namespace, metric_name, wanted)
         start = int(next_token or 0)
-        page = keys[start:start + 500]
+        page = keys[start : start + 500]
         following = str(start + 500) if start + 500 < len(keys) else None
-        return following, [{"Namespace": k.namespace, "MetricName": k.name,
-                            "Dimensions": [{"Name": n, "Value": v} for n, v in k.dimensions]} for k in page]
+        return following, [
+            {"Namespace": k.namespace, "MetricName": k.name, "Dimensions": [{"Name": n, "Value": v} for n, v in k.dimensions]} for k in page
+        ]
 
     def put_metric_alarm(self: CloudWatchBackend, *args: Any, **kwargs: Any) -> Any:
         alarm = _ORIGINALS["put_metric_alarm"](self, *args, **kwargs)

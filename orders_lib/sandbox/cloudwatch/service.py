@@ -32,8 +32,13 @@ from orders_lib.sandbox.cloudwatch.metric_store import MetricKey, MetricStore
 LOG = logging.getLogger(__name__)
 DEFAULT_INTERVAL_S = 10.0
 HISTORY = 100  # entries kept per alarm
-REGION_NAMES = {"us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)", "us-west-2": "US West (Oregon)",
-                "eu-west-1": "Europe (Ireland)", "eu-central-1": "Europe (Frankfurt)"}
+REGION_NAMES = {
+    "us-east-1": "US East (N. Virginia)",
+    "us-east-2": "US East (Ohio)",
+    "us-west-2": "US West (Oregon)",
+    "eu-west-1": "Europe (Ireland)",
+    "eu-central-1": "Europe (Frankfurt)",
+}
 
 # topic ARN, subject, message
 Publisher = Callable[[str, str, str], None]
@@ -48,9 +53,18 @@ def sqs_key(queue: str, metric: str) -> MetricKey:
 
 
 class SandboxCloudWatch:
-    def __init__(self, account: str, region: str, store: MetricStore | None = None, *, publish: Publisher | None = None,
-                 alarms: Callable[[], Iterable[Any]] = list, queues: Callable[[], Iterable[tuple[str, int]]] = list,
-                 interval_s: float = DEFAULT_INTERVAL_S, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        account: str,
+        region: str,
+        store: MetricStore | None = None,
+        *,
+        publish: Publisher | None = None,
+        alarms: Callable[[], Iterable[Any]] = list,
+        queues: Callable[[], Iterable[tuple[str, int]]] = list,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        clock: Callable[[], float] = time.time,
+    ):
         self.account, self.region = account, region
         self.store = store or MetricStore(clock=clock)
         self.publish, self.alarms, self.queues = publish, alarms, queues
@@ -136,11 +150,18 @@ class SandboxCloudWatch:
 
     def _remember(self, alarm: Any, old: str, verdict: Verdict) -> None:
         entry = {
-            "AlarmName": alarm.name, "AlarmType": "MetricAlarm", "Timestamp": datetime.fromtimestamp(self.clock(), UTC),
-            "HistoryItemType": "StateUpdate", "HistorySummary": f"Alarm updated from {old} to {verdict.state}",
-            "HistoryData": json.dumps({"version": "1.0", "oldState": {"stateValue": old},
-                                       "newState": {"stateValue": verdict.state, "stateReason": verdict.reason,
-                                                    "stateReasonData": verdict.reason_data}}),
+            "AlarmName": alarm.name,
+            "AlarmType": "MetricAlarm",
+            "Timestamp": datetime.fromtimestamp(self.clock(), UTC),
+            "HistoryItemType": "StateUpdate",
+            "HistorySummary": f"Alarm updated from {old} to {verdict.state}",
+            "HistoryData": json.dumps(
+                {
+                    "version": "1.0",
+                    "oldState": {"stateValue": old},
+                    "newState": {"stateValue": verdict.state, "stateReason": verdict.reason, "stateReasonData": verdict.reason_data},
+                }
+            ),
         }
         self.history.setdefault(alarm.name, deque(maxlen=HISTORY)).appendleft(entry)
 
@@ -164,11 +185,16 @@ class SandboxCloudWatch:
                 self.publish(target, subject, message)
             except Exception as error:  # noqa: BLE001 - CloudWatch logs a failed action in the history
                 LOG.error("alarm %s could not notify %s: %s", alarm.name, target, error)
-                self.history.setdefault(alarm.name, deque(maxlen=HISTORY)).appendleft({
-                    "AlarmName": alarm.name, "AlarmType": "MetricAlarm", "Timestamp": datetime.fromtimestamp(self.clock(), UTC),
-                    "HistoryItemType": "Action", "HistorySummary": f"Failed to execute action {target}",
-                    "HistoryData": json.dumps({"actionState": "Failed", "notificationResource": target, "error": str(error)}),
-                })
+                self.history.setdefault(alarm.name, deque(maxlen=HISTORY)).appendleft(
+                    {
+                        "AlarmName": alarm.name,
+                        "AlarmType": "MetricAlarm",
+                        "Timestamp": datetime.fromtimestamp(self.clock(), UTC),
+                        "HistoryItemType": "Action",
+                        "HistorySummary": f"Failed to execute action {target}",
+                        "HistoryData": json.dumps({"actionState": "Failed", "notificationResource": target, "error": str(error)}),
+                    }
+                )
 
 
 def rule_of(alarm: Any) -> AlarmRule:
@@ -180,9 +206,14 @@ def rule_of(alarm: Any) -> AlarmRule:
         raise Unsupported(f"alarm {alarm.name}: no statistic")
     periods = int(alarm.evaluation_periods)
     return AlarmRule(
-        name=alarm.name, statistic=statistic, period_s=int(alarm.period), evaluation_periods=periods,
-        datapoints_to_alarm=int(alarm.datapoints_to_alarm or periods), threshold=float(alarm.threshold),
-        comparison=alarm.comparison_operator, treat_missing=alarm.treat_missing_data or "missing",
+        name=alarm.name,
+        statistic=statistic,
+        period_s=int(alarm.period),
+        evaluation_periods=periods,
+        datapoints_to_alarm=int(alarm.datapoints_to_alarm or periods),
+        threshold=float(alarm.threshold),
+        comparison=alarm.comparison_operator,
+        treat_missing=alarm.treat_missing_data or "missing",
     )
 
 

@@ -109,8 +109,11 @@ class TtlSweeper:
             attribute = ttl.get("AttributeName")
             if ttl.get("TimeToLiveStatus") != "ENABLED" or not attribute:
                 continue
-            expired = [item for item in list(table.all_items())
-                       if is_expired(expiry_of(item.attrs[attribute].to_json()) if attribute in item.attrs else None, now)]
+            expired = [
+                item
+                for item in list(table.all_items())
+                if is_expired(expiry_of(item.attrs[attribute].to_json()) if attribute in item.attrs else None, now)
+            ]
             for item in expired:
                 key = {table.hash_key_attr: item.hash_key.to_json()}
                 if table.range_key_attr:

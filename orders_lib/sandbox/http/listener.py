@@ -110,9 +110,17 @@ async def _respond(send: Send, status: int, headers: list[tuple[bytes, bytes]], 
 class Front:
     """The ASGI app: control API on the loop, gated invocations, everything else to moto in a pool."""
 
-    def __init__(self, api: WsgiApp, *, threads: int, control: ControlHandler | None = None,
-                 gate: InvokeGate | None = None, release: Callable[[Ticket], None] | None = None, name: str = "api",
-                 authorize: Authorizer | None = None):
+    def __init__(
+        self,
+        api: WsgiApp,
+        *,
+        threads: int,
+        control: ControlHandler | None = None,
+        gate: InvokeGate | None = None,
+        release: Callable[[Ticket], None] | None = None,
+        name: str = "api",
+        authorize: Authorizer | None = None,
+    ):
         self.api, self.control, self.gate, self.release, self.authorize = api, control, gate, release, authorize
         self.pool = ThreadPoolExecutor(threads, thread_name_prefix=name)
         # Running invocations hold a thread for as long as the function runs; they
@@ -182,8 +190,16 @@ class Listener:
         self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.socket.bind((host, port))
         self.host, self.port = self.socket.getsockname()[:2]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", http="httptools",
-                                loop="asyncio", timeout_keep_alive=KEEP_ALIVE_S, backlog=2048)
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            http="httptools",
+            loop="asyncio",
+            timeout_keep_alive=KEEP_ALIVE_S,
+            backlog=2048,
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, name=name, daemon=True)
 

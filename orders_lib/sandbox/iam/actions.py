@@ -147,6 +147,4 @@ def _prefix(service: str) -> str:
     try:
         return PREFIXES[service]
     except KeyError:
-        raise UnknownService(
-            f"no IAM prefix known for service {service!r}; known services: {', '.join(sorted(PREFIXES))}"
-        ) from None
+        raise UnknownService(f"no IAM prefix known for service {service!r}; known services: {', '.join(sorted(PREFIXES))}") from None

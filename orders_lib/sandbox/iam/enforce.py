@@ -197,19 +197,29 @@ class Guard:
         if principal.boundary is not None:
             bounded = evaluate([principal.boundary], request.action, request.resource)
             if not bounded.allowed and not bounded.unevaluated_conditions:
-                message = (f"User: {principal.arn} is not authorized to perform: {request.action} on resource: "
-                           f"{request.resource} because no permissions boundary allows the {request.action} action")
+                message = (
+                    f"User: {principal.arn} is not authorized to perform: {request.action} on resource: "
+                    f"{request.resource} because no permissions boundary allows the {request.action} action"
+                )
                 return self._refusal(function, principal.arn, service, request, bounded.reason, message=message)
         if decision.unevaluated_conditions:
             self._uncertain(function, request, "; ".join(decision.unevaluated_conditions))
         return None
 
-    def _refusal(self, function: str, principal_arn: str, service: str, request: AuthRequest, reason: str, *,
-                 explicit: bool = False, message: str | None = None) -> Refusal:
+    def _refusal(
+        self,
+        function: str,
+        principal_arn: str,
+        service: str,
+        request: AuthRequest,
+        reason: str,
+        *,
+        explicit: bool = False,
+        message: str | None = None,
+    ) -> Refusal:
         assert request.action is not None
         text = message or error_message(principal_arn, request.action, request.resource, explicit_deny=explicit)
-        return Refusal(principal_arn, function, service, request.action, request.resource, text, reason,
-                       enforced=self.mode is Mode.ENFORCE)
+        return Refusal(principal_arn, function, service, request.action, request.resource, text, reason, enforced=self.mode is Mode.ENFORCE)
 
     def _record(self, refusal: Refusal) -> None:
         with self._lock:
@@ -221,8 +231,9 @@ class Guard:
     def _uncertain(self, function: str, request: AuthRequest, why: str) -> None:
         with self._lock:
             self.counts["uncertain"] += 1
-        LOG.warning("IAM cannot decide %s on %s for %s exactly (%s); allowed", request.action or request.operation,
-                    request.resource, function, why)
+        LOG.warning(
+            "IAM cannot decide %s on %s for %s exactly (%s); allowed", request.action or request.operation, request.resource, function, why
+        )
 
 
 def parsed(name: str, document: str | Mapping[str, Any]) -> Policy | None:

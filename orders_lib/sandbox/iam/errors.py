@@ -62,9 +62,7 @@ _JSON_TYPES = {
 }
 
 
-def denial_response(
-    service: str, message: str, headers: Mapping[str, str], path: str = "/"
-) -> tuple[int, list[tuple[str, str]], bytes]:
+def denial_response(service: str, message: str, headers: Mapping[str, str], path: str = "/") -> tuple[int, list[tuple[str, str]], bytes]:
     """(status, headers, body) of an IAM denial in the request's own protocol: JSON when the request
     named an ``X-Amz-Target``, rest-json for Lambda, the query protocol's XML otherwise."""
     lowered = {key.lower() for key in headers}

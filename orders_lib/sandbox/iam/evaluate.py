@@ -64,9 +64,7 @@ class Decision:
         return self.matched is not None and self.matched.effect == "Deny"
 
 
-def evaluate(
-    policies: Iterable[Policy], action: str, resource: str, context: Mapping[str, ContextValue] | None = None
-) -> Decision:
+def evaluate(policies: Iterable[Policy], action: str, resource: str, context: Mapping[str, ContextValue] | None = None) -> Decision:
     """Decide ``action`` on ``resource`` for a principal whose identity-based policies are ``policies``.
 
     ``context`` holds the request's condition keys (``aws:SecureTransport``, ...); a list value
@@ -98,8 +96,10 @@ def error_message(principal_arn: str, action: str, resource: str | None, *, expl
     https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
     """
     on_resource = f" on resource: {resource}" if resource else ""
-    why = "with an explicit deny in an identity-based policy" if explicit_deny else (
-        f"because no identity-based policy allows the {action} action"
+    why = (
+        "with an explicit deny in an identity-based policy"
+        if explicit_deny
+        else (f"because no identity-based policy allows the {action} action")
     )
     return f"User: {principal_arn} is not authorized to perform: {action}{on_resource} {why}"
 

@@ -123,9 +123,7 @@ def _statement(item: Any, index: int, path: str, problems: list[str]) -> Stateme
     )
 
 
-def _either(
-    item: Mapping[str, Any], positive: str, negative: str, path: str, problems: list[str]
-) -> tuple[tuple[str, ...], bool]:
+def _either(item: Mapping[str, Any], positive: str, negative: str, path: str, problems: list[str]) -> tuple[tuple[str, ...], bool]:
     if (positive in item) == (negative in item):
         problems.append(f"{path} must have exactly one of {positive} or {negative}")
         return (), False

@@ -79,8 +79,7 @@ _TARGETS = {
 # https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html
 _LAMBDA_ROUTES = [
     ("POST", re.compile(r"^/2015-03-31/functions/([^/]+)/invocations/?$"), "Invoke"),
-    ("POST", re.compile(r"^/2021-11-15/functions/([^/]+)/response-streaming-invocations/?$"),
-     "InvokeWithResponseStream"),
+    ("POST", re.compile(r"^/2021-11-15/functions/([^/]+)/response-streaming-invocations/?$"), "InvokeWithResponseStream"),
     ("GET", re.compile(r"^/2015-03-31/functions/([^/]+)/configuration/?$"), "GetFunctionConfiguration"),
     ("GET", re.compile(r"^/2015-03-31/functions/([^/]+)/?$"), "GetFunction"),
     ("GET", re.compile(r"^/2015-03-31/functions/?$"), "ListFunctions"),

@@ -28,7 +28,7 @@ def _numeric(conditions: list[Any], value: Any) -> bool:
 def _leaf(alternative: Any, value: Any) -> bool:
     if not isinstance(alternative, dict):
         return value is not _MISSING and alternative == value
-    (operator, operand), = alternative.items()
+    ((operator, operand),) = alternative.items()
     if operator == "exists":
         return (value is not _MISSING) == bool(operand)
     if value is _MISSING:

@@ -238,7 +238,7 @@ class ShardPoller:
             self.stats.throttles += 1
             self.stats.last_result = "PROBLEM: Function call throttled"
             first, longest = THROTTLE_BACKOFF_S
-            self._sleep(min(longest, first * 2 ** self._throttled_in_row))
+            self._sleep(min(longest, first * 2**self._throttled_in_row))
             self._throttled_in_row += 1
             return
         self._throttled_in_row = 0
@@ -300,10 +300,17 @@ class ShardPoller:
             self._send_failure(self.config.on_failure_arn, self.on_failure_record(records, condition, result, attempts))
         except Exception as error:  # noqa: BLE001 - Lambda counts DestinationDeliveryFailures and moves on
             self.stats.destination_failures += 1
-            LOG.error("mapping %s could not send the on-failure record to %s; %d record(s) lost: %s",
-                      self.config.uuid, self.config.on_failure_arn, len(records), error)
+            LOG.error(
+                "mapping %s could not send the on-failure record to %s; %d record(s) lost: %s",
+                self.config.uuid,
+                self.config.on_failure_arn,
+                len(records),
+                error,
+            )
 
-    def on_failure_record(self, records: list[dict[str, Any]], condition: str, result: InvokeResult | None, attempts: int) -> dict[str, Any]:
+    def on_failure_record(
+        self, records: list[dict[str, Any]], condition: str, result: InvokeResult | None, attempts: int
+    ) -> dict[str, Any]:
         arrivals = [r["dynamodb"].get("ApproximateCreationDateTime", self._clock()) for r in records]
         response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
         if result is not None and result.function_error:

@@ -212,8 +212,10 @@ class Capacity:
     # -- inspection and lifecycle ---------------------------------------------------------
     def set_limits(self, max_workers: int | None = None, max_queue: int | None = None) -> Limits:
         with self._lock:
-            self.limits = Limits(max_workers if max_workers is not None else self.limits.max_workers,
-                                 max_queue if max_queue is not None else self.limits.max_queue)
+            self.limits = Limits(
+                max_workers if max_workers is not None else self.limits.max_workers,
+                max_queue if max_queue is not None else self.limits.max_queue,
+            )
             granted = [g for function, gate in self._gates.items() for g in self._grant(function, gate)]
             limits = self.limits
         _hand_out(granted)

@@ -143,8 +143,17 @@ class _Worker:
 
 
 class LambdaRuntime:
-    def __init__(self, state_dir: Path, endpoint_url: str, region: str, log_sink: LogSink, chaos: Chaos | None = None,
-                 max_workers: int = 4, credentials: Credentials | None = None, observer: Observer | None = None):
+    def __init__(
+        self,
+        state_dir: Path,
+        endpoint_url: str,
+        region: str,
+        log_sink: LogSink,
+        chaos: Chaos | None = None,
+        max_workers: int = 4,
+        credentials: Credentials | None = None,
+        observer: Observer | None = None,
+    ):
         state_dir = Path(state_dir).resolve()
         self.code_root = state_dir / "functions"
         self.log_dir = state_dir / "worker-logs"
@@ -292,7 +301,9 @@ class LambdaRuntime:
         self._write_logs(spec, worker.stream_name, request_id, function_log, duration_ms, memory, init_ms)
         return Invocation(request_id, body, error, function_log, duration_ms, init_ms)
 
-    def _write_logs(self, spec: FunctionSpec, stream: str, request_id: str, text: str, duration_ms: float, memory: int, init_ms: float | None) -> None:
+    def _write_logs(
+        self, spec: FunctionSpec, stream: str, request_id: str, text: str, duration_ms: float, memory: int, init_ms: float | None
+    ) -> None:
         now = int(time.time() * 1000)
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {int(duration_ms) + 1} ms\t"

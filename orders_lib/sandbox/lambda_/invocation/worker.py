@@ -61,7 +61,10 @@ def main(code_dir, handler_spec, log_path):
         init_error = None
     except Exception as exc:  # noqa: BLE001 - reported to the caller as Runtime.ImportModuleError, as AWS does
         traceback.print_exc()
-        handler, init_error = None, {"errorMessage": f"Unable to import module '{module_name}': {exc}", "errorType": "Runtime.ImportModuleError"}
+        handler, init_error = (
+            None,
+            {"errorMessage": f"Unable to import module '{module_name}': {exc}", "errorType": "Runtime.ImportModuleError"},
+        )
     protocol_out.write(b'{"ready": true}\n')
     for line in protocol_in:
         request = json.loads(line)
