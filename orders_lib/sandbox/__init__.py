@@ -1,10 +1,21 @@
-"""Local sandbox: AWS APIs from moto on 127.0.0.1, plus a Lambda runtime and
-DynamoDB-stream event source mappings that behave as AWS documents them.
+"""Local sandbox: AWS APIs from moto on 127.0.0.1, plus what moto does not do (a Lambda
+runtime, stream event source mappings, IAM, CloudWatch metrics and alarms, TTL), as AWS
+documents it. One package per AWS service; each holds the rules (pure, unit-tested) and its
+``moto_patches`` (the one place it changes moto):
 
-What AWS does lives in ``runtime`` (functions in warm worker processes),
-``event_source`` (polling, batching, filtering, retries, bisection, partial
-batch responses, on-failure records) and ``filtering``; how we host it lives in
-``server`` (the process), ``moto_hooks`` (where moto is extended) and
-``control`` (start/stop from the command line). Nothing here is imported by the
-Lambda handlers.
+* ``lambda_/invocation``: concurrency and throttles (``capacity``), the one way in
+  (``invoker``), warm workers (``runtime``, ``worker``);
+* ``lambda_/event_source_mapping``: polling a shard, batching, retries and bisection
+  (``shard_poller``), ``filtering``, on-failure ``destinations``, which pollers run
+  (``supervisor``);
+* ``dynamodb``: stream records in Lambda's shape (``streams``), ``ttl``;
+* ``cloudwatch``: the ``metric_store``, embedded metrics (``emf``), an alarm's state
+  (``alarm_rules``), evaluation and history (``service``);
+* ``logs``, ``sns``, ``sqs``: the functions' log writes, the chaos switch, queue fixes;
+* ``cloudformation``: deploying the CDK stack (``deploy``, ``stack``) and moto's fixes;
+* ``iam``: which action on which resource, policy evaluation, enforcement;
+* ``http``: the listeners before moto's WSGI app, and the ``/_sandbox/`` control API.
+
+``server`` assembles the parts (nothing imports it back); ``control`` starts and stops the
+process from the command line. Nothing here is imported by the Lambda handlers.
 """

@@ -31,13 +31,17 @@ from typing import Any
 
 from moto.cloudformation.exceptions import CloudFormationError
 from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Stack
+from moto.cloudformation.responses import CloudFormationResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
 
+from orders_lib.sandbox.patching import Patches
+
 MOTO_APPLY = ChangeSet.apply
 MOTO_CREATE_TABLE = Table.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 MOTO_STACK_PARAMETERS = Stack.stack_parameters
+_PATCHES = Patches("CloudFormation")
 
 
 class ChangeSetNotFound(CloudFormationError):
@@ -124,3 +128,20 @@ def create_table_from_template(
     if pitr.get("PointInTimeRecoveryEnabled"):
         backend.update_continuous_backups(table.name, {"PointInTimeRecoveryEnabled": True})
     return table
+
+
+def install() -> None:
+    _PATCHES.begin()
+    _PATCHES.replace(ChangeSet, "apply", apply_change_set)
+    _PATCHES.replace(Table, "create_from_cloudformation_json", classmethod(create_table_from_template))
+    _PATCHES.replace(Stack, "stack_parameters", property(previous_parameters))
+    for name, value in (
+        ("describe_change_set", describe_change_set),
+        ("delete_change_set", delete_change_set),
+        ("execute_change_set", execute_change_set),
+    ):
+        _PATCHES.replace(CloudFormationResponse, name, value)
+
+
+def uninstall() -> None:
+    _PATCHES.restore()

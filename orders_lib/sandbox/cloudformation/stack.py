@@ -15,12 +15,21 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from orders_lib.sandbox.cloudformation.deploy import deploy_stack, deploy_template
 
-if TYPE_CHECKING:
-    from orders_lib.sandbox.server import Sandbox
+
+class Target(Protocol):
+    """What a deploy needs of the sandbox it deploys into."""
+
+    account: str
+    region: str
+
+    def client(self, service: str) -> Any: ...
+
+    def sync_mappings(self) -> None: ...
+
 
 SANDBOX_ASSEMBLY_DIR = Path("build") / "cdk.out.sandbox"
 FINGERPRINT_FILE = "sandbox-fingerprint.txt"
@@ -74,14 +83,14 @@ def bootstrap_template(root: Path) -> str:
     return path.read_text()
 
 
-def bootstrap_into(sandbox: Sandbox) -> dict[str, str]:
+def bootstrap_into(sandbox: Target) -> dict[str, str]:
     """The ``CDKToolkit`` stack with the template's defaults, as a plain ``cdk bootstrap`` deploys it."""
     from orders_lib.deploy.synth import ROOT
 
     return deploy_template(sandbox.client("cloudformation"), BOOTSTRAP_STACK, bootstrap_template(ROOT))
 
 
-def deploy_into(sandbox: Sandbox, stage: str | None = None) -> tuple[str, dict[str, str]]:
+def deploy_into(sandbox: Target, stage: str | None = None) -> tuple[str, dict[str, str]]:
     bootstrap_into(sandbox)
     assembly = assembly_for_sandbox(stage)
     outputs = deploy_stack(sandbox.client("cloudformation"), sandbox.client("s3"), assembly, sandbox.account, sandbox.region)

@@ -1,7 +1,7 @@
 """How a CloudWatch metric alarm decides its state from its metric's recent periods: the
 statistic per period, M out of N datapoints breaching (``DatapointsToAlarm`` of
 ``EvaluationPeriods``), the comparison, and what missing data counts as. Pure: the runner
-(``cloudwatch``) feeds it datapoints and acts on the result.
+(``service``) feeds it datapoints and acts on the result.
 
 Which periods: the ``EvaluationPeriods`` most recent, ending with the period the evaluation
 falls in, or, while that period has no datapoint yet, with the one before it (CloudWatch waits

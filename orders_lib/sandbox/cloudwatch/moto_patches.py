@@ -6,7 +6,7 @@
   starts in ``INSUFFICIENT_DATA``, as on AWS.
 * The data plane (PutMetricData, GetMetricData, GetMetricStatistics with percentiles, ListMetrics)
   reads and writes the sandbox's metric store, and DescribeAlarmHistory (not in moto) answers
-  from the alarm evaluator's history (see ``cloudwatch``).
+  from the alarm evaluator's history (see ``service``).
 Properties: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html
 """
 
@@ -27,6 +27,7 @@ from moto.core.responses import ActionResult
 
 from orders_lib.sandbox.cloudwatch.alarm_rules import INSUFFICIENT
 from orders_lib.sandbox.cloudwatch.metric_store import MetricKey, UnknownStatistic
+from orders_lib.sandbox.patching import Patches
 
 if TYPE_CHECKING:
     from orders_lib.sandbox.cloudwatch.service import SandboxCloudWatch
@@ -57,7 +58,7 @@ class TemplateAlarm(CloudFormationModel):
         return "AlarmName"
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc,override]
+    def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
     ) -> TemplateAlarm:
         props = cloudformation_json["Properties"]
@@ -86,7 +87,7 @@ class TemplateAlarm(CloudFormationModel):
         return cls(name, alarm.alarm_arn)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[misc,override]
+    def update_from_cloudformation_json(
         cls,
         original_resource: TemplateAlarm,
         new_resource_name: str,
@@ -98,7 +99,7 @@ class TemplateAlarm(CloudFormationModel):
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[misc,override]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
         name = cloudformation_json.get("Properties", {}).get("AlarmName") or resource_name
@@ -114,7 +115,7 @@ def register() -> None:
 # -- the data plane: PutMetricData, GetMetricData, GetMetricStatistics, ListMetrics and
 # DescribeAlarmHistory answered from the sandbox's own store (``metric_store``) and alarm history.
 
-_ORIGINALS: dict[str, Any] = {}
+_PATCHES = Patches("CloudWatch")
 
 
 def _epoch(value: Any, default: float) -> float:
@@ -137,14 +138,9 @@ def _key(namespace: str, name: str, dimensions: list[dict[str, str]] | None) -> 
 
 def install(sandbox_cloudwatch: SandboxCloudWatch) -> None:
     store = sandbox_cloudwatch.store
-    _ORIGINALS.update(
-        put_metric_data=CloudWatchBackend.put_metric_data,
-        get_metric_data=CloudWatchBackend.get_metric_data,
-        get_metric_statistics=CloudWatchBackend.get_metric_statistics,
-        list_metrics=CloudWatchBackend.list_metrics,
-        put_metric_alarm=CloudWatchBackend.put_metric_alarm,
-        response_statistics=CloudWatchResponse.get_metric_statistics,
-    )
+    _PATCHES.begin()
+    register()
+    moto_put_metric_alarm = CloudWatchBackend.put_metric_alarm
 
     def put_metric_data(self: CloudWatchBackend, namespace: str, metric_data: list[dict[str, Any]]) -> None:
         for index, metric in enumerate(metric_data):
@@ -277,7 +273,7 @@ def install(sandbox_cloudwatch: SandboxCloudWatch) -> None:
         ]
 
     def put_metric_alarm(self: CloudWatchBackend, *args: Any, **kwargs: Any) -> Any:
-        alarm = _ORIGINALS["put_metric_alarm"](self, *args, **kwargs)
+        alarm = moto_put_metric_alarm(self, *args, **kwargs)
         alarm.state_value = INSUFFICIENT  # where a new alarm starts on AWS (moto says OK)
         return alarm
 
@@ -293,20 +289,17 @@ def install(sandbox_cloudwatch: SandboxCloudWatch) -> None:
         limit = int(self._get_param("MaxRecords") or 100)
         return ActionResult({"AlarmHistoryItems": items[:limit]})
 
-    CloudWatchBackend.put_metric_data = put_metric_data  # type: ignore[method-assign]
-    CloudWatchBackend.get_metric_data = get_metric_data  # type: ignore[method-assign]
-    CloudWatchBackend.get_metric_statistics = statistics  # type: ignore[method-assign,assignment]
-    CloudWatchBackend.list_metrics = list_metrics  # type: ignore[method-assign,assignment]
-    CloudWatchBackend.put_metric_alarm = put_metric_alarm  # type: ignore[method-assign]
-    CloudWatchResponse.get_metric_statistics = response_statistics  # type: ignore[method-assign]
-    CloudWatchResponse.describe_alarm_history = describe_alarm_history  # type: ignore[attr-defined]
+    for name, value in (
+        ("put_metric_data", put_metric_data),
+        ("get_metric_data", get_metric_data),
+        ("get_metric_statistics", statistics),
+        ("list_metrics", list_metrics),
+        ("put_metric_alarm", put_metric_alarm),
+    ):
+        _PATCHES.replace(CloudWatchBackend, name, value)
+    _PATCHES.replace(CloudWatchResponse, "get_metric_statistics", response_statistics)
+    _PATCHES.replace(CloudWatchResponse, "describe_alarm_history", describe_alarm_history)
 
 
 def uninstall() -> None:
-    if not _ORIGINALS:
-        return
-    for name in ("put_metric_data", "get_metric_data", "get_metric_statistics", "list_metrics", "put_metric_alarm"):
-        setattr(CloudWatchBackend, name, _ORIGINALS[name])
-    CloudWatchResponse.get_metric_statistics = _ORIGINALS["response_statistics"]  # type: ignore[method-assign]
-    del CloudWatchResponse.describe_alarm_history  # type: ignore[attr-defined]
-    _ORIGINALS.clear()
+    _PATCHES.restore()

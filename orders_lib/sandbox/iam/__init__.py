@@ -3,8 +3,9 @@
 The pure core: which action on which resource a request asks for (``requests``, ``actions``),
 policy parsing and IAM's wildcards (``policy``), identity-policy evaluation (``evaluate``) and each
 service's denial (``errors``). Enforcement: ``enforce.Guard`` (per-function credentials, the three
-modes, refusals recorded), ``moto_roles`` (roles and policies read live from the sandbox's IAM)
-and ``stream_reads`` (a mapping's reads under the function's role). The server wires them in.
+modes, refusals recorded) and ``moto_roles`` (roles and policies read live from the sandbox's
+IAM). A mapping's reads under the function's role are in
+``lambda_.event_source_mapping.authorized_reader``. The server wires them in.
 """
 
 from orders_lib.sandbox.iam.actions import (
@@ -16,7 +17,6 @@ from orders_lib.sandbox.iam.actions import (
 )
 from orders_lib.sandbox.iam.errors import denial
 from orders_lib.sandbox.iam.evaluate import Decision, MatchedStatement, error_message, evaluate
-from orders_lib.sandbox.iam.requests import AuthRequest, authorization_requests
 from orders_lib.sandbox.iam.policy import (
     Condition,
     Policy,
@@ -26,10 +26,10 @@ from orders_lib.sandbox.iam.policy import (
     arn_matches,
     parse_policy,
 )
+from orders_lib.sandbox.iam.requests import AuthRequest, authorization_requests
 
 __all__ = [
     "AuthRequest",
-    "authorization_requests",
     "Condition",
     "Decision",
     "MatchedStatement",
@@ -40,6 +40,7 @@ __all__ = [
     "UnknownService",
     "action_matches",
     "arn_matches",
+    "authorization_requests",
     "denial",
     "error_message",
     "evaluate",

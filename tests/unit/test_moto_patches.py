@@ -7,13 +7,15 @@ import pytest
 from moto import mock_aws
 from moto.sqs.models import Queue, SQSBackend
 
-from orders_lib.sandbox import moto_hooks
 from orders_lib.sandbox.cloudformation import moto_patches as moto_cloudformation
+from orders_lib.sandbox.dynamodb import moto_patches as dynamodb_patches
+from orders_lib.sandbox.lambda_ import moto_patches as lambda_patches
+from orders_lib.sandbox.sqs import moto_patches as sqs_patches
 
 
 @pytest.fixture
 def sqs(monkeypatch):
-    monkeypatch.setattr(SQSBackend, "is_message_valid_based_on_retention_period", moto_hooks.message_within_retention)
+    monkeypatch.setattr(SQSBackend, "is_message_valid_based_on_retention_period", sqs_patches.message_within_retention)
     with mock_aws():
         yield boto3.client("sqs", region_name="us-east-1")
 
@@ -35,10 +37,10 @@ def test_receiving_does_not_build_the_queues_attributes_per_message(sqs, monkeyp
 def test_messages_past_the_retention_period_are_still_dropped(sqs, monkeypatch):
     url = sqs.create_queue(QueueName="short", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
     sqs.send_message(QueueUrl=url, MessageBody="old")
-    later = moto_hooks.unix_time() + 61
-    monkeypatch.setattr(moto_hooks, "unix_time", lambda: later)
+    later = sqs_patches.unix_time() + 61
+    monkeypatch.setattr(sqs_patches, "unix_time", lambda: later)
     assert sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages") is None
-    monkeypatch.setattr(moto_hooks, "unix_time", lambda: later - 2)
+    monkeypatch.setattr(sqs_patches, "unix_time", lambda: later - 2)
     sqs.send_message(QueueUrl=url, MessageBody="young")  # sent "now", well inside 60 s
     assert [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]] == ["young"]
 
@@ -147,7 +149,7 @@ def test_a_function_may_use_a_public_layer_of_another_account(monkeypatch):
 
     from moto.awslambda.models import LambdaFunction
 
-    monkeypatch.setattr(LambdaFunction, "_get_layers_data", moto_hooks.layers_as_given)
+    monkeypatch.setattr(LambdaFunction, "_get_layers_data", lambda_patches.layers_as_given)
     public = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
@@ -223,6 +225,6 @@ def test_conditional_updates_are_atomic_as_on_dynamodb(monkeypatch):
             BillingMode="PAY_PER_REQUEST",
         )
         assert winners(client) > 1, "without the lock moto lets several conditional updates through"
-        monkeypatch.setattr(DynamoDBBackend, "update_item", moto_hooks._serialized(DynamoDBBackend.update_item))
-        monkeypatch.setattr(DynamoDBBackend, "put_item", moto_hooks._serialized(DynamoDBBackend.put_item))
+        monkeypatch.setattr(DynamoDBBackend, "update_item", dynamodb_patches.serialized(DynamoDBBackend.update_item))
+        monkeypatch.setattr(DynamoDBBackend, "put_item", dynamodb_patches.serialized(DynamoDBBackend.put_item))
         assert winners(client) == 1

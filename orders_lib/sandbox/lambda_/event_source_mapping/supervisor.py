@@ -1,0 +1,123 @@
+"""Which pollers run: one ``ShardPoller`` per shard of every enabled DynamoDB-stream mapping.
+
+The mappings are the ones moto's Lambda keeps (made by ``CreateEventSourceMapping`` or a
+template); every half second they are compared with the running pollers, so a mapping that
+is created, changed, disabled or deleted starts, restarts or stops its pollers. A table write
+wakes its stream's pollers at once (``stream_written``), so a record does not wait for the next
+poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from moto.awslambda.models import lambda_backends
+
+from orders_lib.sandbox.lambda_.event_source_mapping.shard_poller import FailureSink, Invoker, MappingConfig, ShardPoller, StreamReader
+
+LOG = logging.getLogger(__name__)
+SYNC_INTERVAL_S = 0.5
+
+
+@dataclass
+class _Running:
+    config: MappingConfig
+    pollers: list[ShardPoller]
+    stop: threading.Event
+    threads: list[threading.Thread]
+
+
+class MappingSupervisor:
+    def __init__(
+        self,
+        account: str,
+        region: str,
+        *,
+        reader_for: Callable[[str], StreamReader],
+        invoke: Invoker,
+        send_failure: Callable[[str], FailureSink],
+        observe_age: Callable[[str], Callable[[float], None]],
+    ):
+        """The callables give, for a function name or ARN, what its pollers use: the stream
+        reader (under its role), the sender of on-failure records, the iterator-age metric."""
+        self.account, self.region = account, region
+        self._reader_for, self._invoke = reader_for, invoke
+        self._send_failure, self._observe_age = send_failure, observe_age
+        self._running: dict[str, _Running] = {}
+        self._lock = threading.Lock()
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.wait(SYNC_INTERVAL_S):
+            try:
+                self.sync()
+            except Exception:  # keep supervising; the cause is logged
+                LOG.exception("syncing event source mappings failed")
+
+    def sync(self) -> None:
+        backend = lambda_backends[self.account][self.region]
+        wanted = {}
+        for esm in backend.list_event_source_mappings(event_source_arn=None, function_name=None):  # type: ignore[arg-type]
+            config = MappingConfig.from_api(esm.get_configuration())
+            if ":dynamodb:" in config.stream_arn and config.enabled:
+                wanted[config.uuid] = config
+        with self._lock:
+            for uuid_, running in list(self._running.items()):
+                if wanted.get(uuid_) != running.config:
+                    running.stop.set()
+                    del self._running[uuid_]
+            for uuid_, config in wanted.items():
+                if uuid_ not in self._running:
+                    self._running[uuid_] = self._start(config)
+
+    def _start(self, config: MappingConfig) -> _Running:
+        reader = self._reader_for(config.function_arn)
+        pollers = [
+            ShardPoller(
+                config,
+                shard,
+                reader,
+                self._invoke,
+                self._send_failure(config.function_arn),
+                region=self.region,
+                observe_age=self._observe_age(config.function_arn),
+            )
+            for shard in reader.shard_ids(config.stream_arn)
+        ]
+        stop = threading.Event()
+        threads = [threading.Thread(target=p.run, args=(stop,), name=f"esm-{config.uuid[:8]}", daemon=True) for p in pollers]
+        for thread in threads:
+            thread.start()
+        return _Running(config, pollers, stop, threads)
+
+    def stream_written(self, table_name: str) -> None:
+        """Called on every stream write: wake the pollers of that table's stream."""
+        marker = f":table/{table_name}/stream/"
+        with self._lock:
+            for running in self._running.values():
+                if marker in running.config.stream_arn:
+                    for poller in running.pollers:
+                        poller.wake.set()
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                uuid_: {
+                    "function": running.config.function_arn,
+                    "shards": [dict(vars(p.stats), shard=p.shard_id, checkpoint=p.checkpoint, pending=p.pending) for p in running.pollers],
+                }
+                for uuid_, running in self._running.items()
+            }
+
+    def stop(self, timeout_s: float = 5) -> None:
+        with self._lock:
+            running = list(self._running.values())
+            self._running.clear()
+        for mapping in running:
+            mapping.stop.set()
+        for mapping in running:
+            for thread in mapping.threads:
+                thread.join(timeout=timeout_s)

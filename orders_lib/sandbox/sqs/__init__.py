@@ -1,0 +1,1 @@
+"""SQS in the sandbox: moto's queues, with a receive that scales and the messages counted."""

@@ -1,0 +1,44 @@
+"""Where the sandbox's SQS plugs into moto (5.2.x).
+
+* ``ReceiveMessage`` checked each message's retention by computing all the queue's attributes,
+  which walks every message: O(n²) per receive, 70 ms a message with 1,000 in a subscriber
+  queue. ``message_within_retention`` reads the one attribute it needs.
+* Every message sent (the API or an SNS delivery) is reported, for CloudWatch's
+  ``AWS/SQS NumberOfMessagesSent``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from moto.core.utils import unix_time
+from moto.sqs.models import Message, SQSBackend
+
+from orders_lib.sandbox.patching import Patches
+
+_PATCHES = Patches("SQS")
+
+
+def message_within_retention(self: SQSBackend, queue_name: str, message: Message) -> bool:
+    """moto's retention check, without building every attribute of the queue."""
+    retention_s = int(self.get_queue(queue_name).message_retention_period)  # type: ignore[attr-defined]  # set from the queue attributes
+    return retention_s + message.sent_timestamp / 1000 > unix_time()  # type: ignore[operator]
+
+
+def install(message_sent: Callable[[str], None]) -> None:
+    """``message_sent(queue_name)`` is called once for every message a queue accepts."""
+    _PATCHES.begin()
+    moto_send = SQSBackend.send_message
+
+    def send_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
+        message = moto_send(self, queue_name, *args, **kwargs)
+        message_sent(queue_name)
+        return message
+
+    _PATCHES.replace(SQSBackend, "is_message_valid_based_on_retention_period", message_within_retention)
+    _PATCHES.replace(SQSBackend, "send_message", send_message)
+
+
+def uninstall() -> None:
+    _PATCHES.restore()

@@ -1,0 +1,81 @@
+"""Each service's moto patches come off as they went on, so moto is moto again after a sandbox."""
+
+from __future__ import annotations
+
+import pytest
+from moto.awslambda.models import LambdaBackend, LambdaFunction
+from moto.cloudformation.models import ChangeSet, Stack
+from moto.cloudwatch.responses import CloudWatchResponse
+from moto.core.common_models import BaseModel
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import StreamShard, Table
+from moto.sns.models import SNSBackend
+from moto.sqs.models import SQSBackend
+
+from orders_lib.sandbox import moto_core
+from orders_lib.sandbox.chaos import Chaos
+from orders_lib.sandbox.cloudformation import moto_patches as cloudformation_patches
+from orders_lib.sandbox.dynamodb import moto_patches as dynamodb_patches
+from orders_lib.sandbox.patching import AlreadyPatched, Patches
+from orders_lib.sandbox.sns import moto_patches as sns_patches
+from orders_lib.sandbox.sqs import moto_patches as sqs_patches
+
+WATCHED = [
+    (BaseModel, "__new__"),
+    (LambdaFunction, "invoke"),
+    (LambdaBackend, "send_dynamodb_items"),
+    (StreamShard, "add"),
+    (DynamoDBBackend, "update_item"),
+    (SNSBackend, "publish"),
+    (SQSBackend, "send_message"),
+    (ChangeSet, "apply"),
+    (Table, "create_from_cloudformation_json"),
+    (Stack, "stack_parameters"),
+]
+
+
+def _snapshot() -> list[object]:
+    return [vars(owner).get(name) for owner, name in WATCHED]
+
+
+def test_installing_and_removing_the_patches_leaves_moto_as_it_was():
+    before = _snapshot()
+    moto_core.install()
+    dynamodb_patches.install(lambda table: None)
+    sns_patches.install(Chaos())
+    sqs_patches.install(lambda queue: None)
+    cloudformation_patches.install()
+    try:
+        assert _snapshot() != before
+        assert isinstance(vars(Table)["create_from_cloudformation_json"], classmethod)
+    finally:
+        for module in (cloudformation_patches, sqs_patches, sns_patches, dynamodb_patches, moto_core):
+            module.uninstall()
+    assert _snapshot() == before
+    assert isinstance(vars(BaseModel)["__new__"], staticmethod)
+
+
+def test_a_second_installation_in_one_process_is_refused():
+    sqs_patches.install(lambda queue: None)
+    try:
+        with pytest.raises(AlreadyPatched, match="SQS"):
+            sqs_patches.install(lambda queue: None)
+    finally:
+        sqs_patches.uninstall()
+
+
+def test_an_attribute_the_class_only_inherited_is_removed_again():
+    class Base:
+        def hello(self) -> str:
+            return "base"
+
+    class Child(Base):
+        pass
+
+    patches = Patches("example")
+    previous = patches.replace(Child, "hello", lambda self: "patched")
+    assert Child().hello() == "patched" and previous(Child()) == "base"
+    patches.replace(CloudWatchResponse, "not_in_moto", 1)
+    patches.restore()
+    assert "hello" not in vars(Child) and Child().hello() == "base"
+    assert not hasattr(CloudWatchResponse, "not_in_moto")
