@@ -133,8 +133,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 def _iam_report(iam: dict[str, Any]) -> str:
     lines = [
-        f"IAM {iam['mode']}: {iam['checked']} call(s) allowed, {iam['refused']} refused, "
-        f"{iam['would_refuse']} would be refused (soft), {iam['uncertain']} not decidable exactly (allowed)"
+        (
+            f"IAM {iam['mode']}: {iam['checked']} call(s) allowed, {iam['refused']} refused, "
+            f"{iam['would_refuse']} would be refused (soft), {iam['uncertain']} not decidable exactly (allowed)"
+        )
     ]
     for refusal in iam["recent"][-10:]:
         state = "refused" if refusal["enforced"] else "would refuse"
@@ -271,7 +273,8 @@ def cmd_watch_sns(args: argparse.Namespace) -> int:
         while deadline is None or time.monotonic() < deadline:
             for note in receive(sqs, subscription.queue_url):
                 print(
-                    f"{note.get('processedAt', '')}  {note.get('orderId')}  {note.get('status')}  {note.get('total')} {note.get('currency')}  dedup={note.get('dedupId')}",
+                    f"{note.get('processedAt', '')}  {note.get('orderId')}  {note.get('status')}  "
+                    f"{note.get('total')} {note.get('currency')}  dedup={note.get('dedupId')}",
                     flush=True,
                 )
     except KeyboardInterrupt:
@@ -300,9 +303,8 @@ def cmd_dlq(args: argparse.Namespace) -> int:
     print(format_table([b.row() for b in batches]) if batches else "The DLQ is empty.")
     if args.redrive:
         for batch in batches:
-            print(
-                f"redrive {batch.start_sequence[-6:]}..{batch.end_sequence[-6:]}: {dlq.redrive(ctx.client('lambda'), sqs, url, ctx.outputs.process_function, batch)}"
-            )
+            outcome = dlq.redrive(ctx.client("lambda"), sqs, url, ctx.outputs.process_function, batch)
+            print(f"redrive {batch.start_sequence[-6:]}..{batch.end_sequence[-6:]}: {outcome}")
     return 0
 
 
@@ -502,10 +504,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from .ops.stack import StackNotFound
     from .sandbox.control import SandboxError
-
-    from botocore.exceptions import BotoCoreError, ClientError
 
     args = build_parser().parse_args(argv)
     try:

@@ -102,13 +102,11 @@ def read_assembly(outdir: Path, stack_name: str) -> Assembly:
     template_path = outdir / f"{stack_name}.template.json"
     template = json.loads(template_path.read_text())
     manifest = json.loads((outdir / f"{stack_name}.assets.json").read_text())
-    assets = []
-    for entry in manifest.get("files", {}).values():
-        source = entry["source"]
-        for destination in entry.get("destinations", {}).values():
-            assets.append(
-                FileAsset(outdir / source["path"], source.get("packaging", "file"), destination["bucketName"], destination["objectKey"])
-            )
+    assets = [
+        FileAsset(outdir / entry["source"]["path"], entry["source"].get("packaging", "file"), target["bucketName"], target["objectKey"])
+        for entry in manifest.get("files", {}).values()
+        for target in entry.get("destinations", {}).values()
+    ]
     acknowledgments_path = outdir / ACKNOWLEDGMENTS_FILE
     acknowledgments = json.loads(acknowledgments_path.read_text()) if acknowledgments_path.exists() else []
     return Assembly(stack_name, template, template_path, assets, acknowledgments)

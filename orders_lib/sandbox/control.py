@@ -89,9 +89,10 @@ def serve(
     iam: str | None = None,
 ) -> int:
     """Run the sandbox until ``stop`` is set (the body of the background process)."""
-    from orders_lib.sandbox.lambda_.invocation.capacity import Limits
-    from .server import Sandbox  # moto is heavy: only the server process imports it
     from orders_lib.sandbox.dynamodb.ttl import DEFAULT_INTERVAL_S
+    from orders_lib.sandbox.lambda_.invocation.capacity import Limits
+
+    from .server import Sandbox  # moto is heavy: only the server process imports it
 
     interval = ttl_interval_s or float(os.environ.get("ORDERS_SANDBOX_TTL_INTERVAL") or DEFAULT_INTERVAL_S)
     sandbox = Sandbox(
@@ -198,5 +199,5 @@ def control(endpoint: str, path: str, body: dict[str, Any] | None = None) -> Any
     request = urllib.request.Request(
         f"{endpoint}/_sandbox/{path}", data=data, method="POST" if data else "GET", headers={"Content-Type": "application/json"}
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the local sandbox only
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())

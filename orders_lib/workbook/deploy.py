@@ -9,11 +9,12 @@ from typing import Any
 
 import pandas as pd
 
+from orders_lib.sandbox.cloudformation.deploy import deploy_stack
+
 from ..deploy.summary import template_rows
 from ..deploy.synth import ROOT, Assembly, synthesize
 from ..ops.orders import build_request
 from ..sandbox import control
-from orders_lib.sandbox.cloudformation.deploy import deploy_stack
 from .bench import Workbench
 
 SANDBOX_ACCOUNT = "123456789012"

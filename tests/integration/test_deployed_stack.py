@@ -2,11 +2,10 @@
 
 import uuid
 
-from sandbox_testing import wait_for
-
 from orders_lib.ops import dlq
 from orders_lib.ops.notifications import receive, subscribe_queue, unsubscribe
 from orders_lib.ops.orders import build_request
+from sandbox_testing import wait_for
 
 
 def request(key):

@@ -7,8 +7,8 @@ import re
 import nbformat
 import pytest
 
-from orders_lib.workbook.run import NOTEBOOKS, run_notebook, summarize
 from orders_lib.workbook.bench import Workbench
+from orders_lib.workbook.run import NOTEBOOKS, run_notebook, summarize
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def text_of(path):
 
 
 def test_deploy_notebook_shows_stack_checks_outputs_and_smoke(executed):
-    reports, runs = executed
+    _, runs = executed
     text = text_of(runs["01_deploy"].output)
     assert "AWS::DynamoDB::Table" in text and "techtest-orders" in text
     assert "cdk-nag: 0 unacknowledged findings" in text

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from sandbox_testing import Aws
 
 from orders_lib.sandbox import control
+from sandbox_testing import Aws
 
 
 def wait_until_settled(endpoint: str, quiet_s: float = 1.5, timeout: float = 90.0) -> dict:

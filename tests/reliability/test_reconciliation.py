@@ -12,7 +12,6 @@ import time
 import pytest
 
 from orders_lib.aws.repository import OrderRepository
-
 from orders_lib.ops import dlq, reconcile
 from orders_lib.ops.notifications import subscribe_queue, unsubscribe
 from orders_lib.sandbox import control

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from orders_lib.aws.repository import OrderRepository
 from orders_lib.ops import reconcile
 from orders_lib.ops.orders import build_request, invoke_create
-
 from sandbox_testing import wait_for
 
 CLIENTS = 20

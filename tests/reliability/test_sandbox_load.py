@@ -16,7 +16,6 @@ import pytest
 from botocore.config import Config
 
 from orders_lib.aws.clients import new_client
-from orders_lib.aws.repository import OrderRepository
 from orders_lib.ops.notifications import subscribe_queue, unsubscribe
 from orders_lib.ops.orders import create_bulk
 from orders_lib.ops.reconcile import drain_notifications, scan_items
@@ -89,9 +88,10 @@ def load(sandbox, aws, outputs):
     finally:
         unsubscribe(aws("sns"), aws("sqs"), subscriber)
     items = {item["orderId"]: item for item in scan_items(aws("dynamodb"), outputs["TableName"])}
+    peak_waiting = capacity["functions"][outputs["CreateOrderFunctionName"]]["peak_waiting"]
     print(
         f"\n{CLIENTS} clients, {REQUESTS} invocations: {report.summary()}; health max {max(health.times) * 1000:.0f} ms "
-        f"over {len(health.times)} probes; create-order peak waiting {capacity['functions'][outputs['CreateOrderFunctionName']]['peak_waiting']}"
+        f"over {len(health.times)} probes; create-order peak waiting {peak_waiting}"
     )
     return {"report": report, "health": health, "items": items, "notified": notified, "capacity": capacity}
 

@@ -7,6 +7,7 @@ kernel's socket table and probes every non-loopback address the host has.
 
 from __future__ import annotations
 
+import itertools
 import socket
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def listening_addresses(port: int) -> set[str]:
 def host_addresses() -> set[str]:
     """The host's own IPv4 addresses, from the kernel's local routing table."""
     addresses, lines = set(), Path("/proc/net/fib_trie").read_text().splitlines()
-    for previous, line in zip(lines, lines[1:]):
+    for previous, line in itertools.pairwise(lines):
         if "/32 host LOCAL" in line:
             addresses.add(previous.split()[-1])
     return addresses

@@ -7,6 +7,7 @@ import json
 import zipfile
 
 import pytest
+
 from sandbox_testing import Aws, execution_role
 
 
@@ -34,8 +35,9 @@ def handler(event, context):
     keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in records]
     modes = [r["dynamodb"].get("NewImage", {}).get("mode", {}).get("S", "ok") for r in records]
     print(json.dumps({"batch": keys}))
-    sqs.send_message(QueueUrl=os.environ["PROBE_URL"], MessageBody=json.dumps({"keys": keys, "seqs": seqs, "names": [r["eventName"] for r in records],
-                                                                              "identities": [r.get("userIdentity") for r in records]}))
+    names, identities = [r["eventName"] for r in records], [r.get("userIdentity") for r in records]
+    body = {"keys": keys, "seqs": seqs, "names": names, "identities": identities}
+    sqs.send_message(QueueUrl=os.environ["PROBE_URL"], MessageBody=json.dumps(body))
     if "raise" in modes:
         raise ValueError("poison record in batch")
     if "sleep" in modes:

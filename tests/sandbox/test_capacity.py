@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from sandbox_testing import Aws, execution_role, wait_for
 
 from orders_lib.sandbox import control
+from sandbox_testing import Aws, execution_role, wait_for
 
 from .conftest import zip_source
 

@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from sandbox_testing import Aws, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

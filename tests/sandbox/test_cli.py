@@ -1,7 +1,5 @@
 """The `orders` commands behind the sandbox-* make targets, against a running sandbox."""
 
-import json
-
 import pytest
 
 from orders_lib.aws import clients

@@ -16,10 +16,10 @@ import uuid
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from sandbox_testing import Aws, wait_for
 
 from orders_lib.cli import _iam_report
 from orders_lib.sandbox import control
+from sandbox_testing import Aws, wait_for
 
 ORDER = {
     "customer": {"customerId": "C-7", "name": "Grace Hopper", "email": "grace@example.com"},
@@ -151,7 +151,7 @@ def test_stream_reads_need_the_role_and_resume_with_nothing_lost(iam_sandbox, ia
     outputs = iam_sandbox.outputs
     mapping = outputs["EventSourceMappingId"]
     with without(iam_aws, outputs["ProcessOrderFunctionName"], "ReadTableStream"):
-        error, response = create(iam_aws, outputs)
+        _, response = create(iam_aws, outputs)
         order_id = json.loads(response["body"])["order"]["orderId"]
         stats = wait_for(
             lambda: (s := control.control(iam_sandbox.endpoint, "mappings")[mapping]["shards"][0])["read_refusals"] and s,

@@ -13,7 +13,6 @@ from orders_lib.domain.notification import dedup_id
 from orders_lib.ops.notifications import receive, subscribe_queue
 from orders_lib.ops.orders import build_request, invoke_create
 from orders_lib.sandbox import control
-
 from sandbox_testing import wait_for
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from sandbox_testing import wait_for
 
 from orders_lib.sandbox import control
+from sandbox_testing import wait_for
 
 SWEEP_BOUND_S = 60  # the sandbox sweeps every 10 s by default
 
@@ -56,7 +56,7 @@ def test_expired_items_are_deleted_by_the_ttl_process(aws, scenario):
 
     def removal_delivered():
         batches = s.invocations()
-        return [ident for batch in batches for name, ident in zip(batch["names"], batch["identities"]) if name == "REMOVE"]
+        return [ident for batch in batches for name, ident in zip(batch["names"], batch["identities"], strict=True) if name == "REMOVE"]
 
     delivered = wait_for(removal_delivered, timeout=20, message="the REMOVE record delivered to the mapped function")
     assert delivered == [{"type": "Service", "principalId": "dynamodb.amazonaws.com"}]
@@ -68,7 +68,9 @@ def test_a_user_delete_carries_no_ttl_identity(aws, scenario):
     aws("dynamodb").delete_item(TableName=s.name, Key={"pk": {"S": "mine"}})
 
     def removal():
-        return [ident for batch in s.invocations() for name, ident in zip(batch["names"], batch["identities"]) if name == "REMOVE"]
+        return [
+            ident for batch in s.invocations() for name, ident in zip(batch["names"], batch["identities"], strict=True) if name == "REMOVE"
+        ]
 
     assert wait_for(removal, timeout=20, message="the REMOVE record") == [None]
 
@@ -89,8 +91,9 @@ def test_the_sandbox_clock_lets_seven_days_pass_for_ttl(aws, bare_sandbox, scena
 
 
 def test_process_order_never_sees_an_expired_order(stack_aws, stack_sandbox, outputs, clock):
-    from orders_lib.ops.orders import invoke_create, random_request
     import random
+
+    from orders_lib.ops.orders import invoke_create, random_request
 
     result = invoke_create(stack_aws("lambda"), outputs["CreateOrderFunctionName"], random_request(random.Random(41)))
     order_id = result.order["orderId"]

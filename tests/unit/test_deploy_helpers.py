@@ -89,6 +89,6 @@ def test_the_workbook_on_aws_without_credentials_stops_in_its_first_cell(monkeyp
     from orders_lib.workbook.bench import Workbench
 
     monkeypatch.setattr(boto3.session.Session, "get_credentials", lambda self: None)
-    with pytest.raises(credentials.NoAwsCredentials, match="No AWS credentials found.*aws configure"):
+    with pytest.raises(credentials.NoAwsCredentials, match=r"No AWS credentials found.*aws configure"):
         Workbench.connect("aws")
     assert Workbench.connect("sandbox", endpoint="http://localhost:1").settings.is_sandbox  # the sandbox needs none

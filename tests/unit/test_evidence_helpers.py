@@ -28,7 +28,11 @@ def test_every_target_gets_a_verdict_and_a_miss_says_why():
 
 
 def test_checkov_skips_are_read_with_their_reasons():
-    text = "framework:\n  - cloudformation\nskip-check:\n  - CKV_AWS_1  # reason: because of a long and written reason\n  - CKV_AWS_2\nquiet: true\n"
+    text = (
+        "framework:\n  - cloudformation\n"
+        "skip-check:\n  - CKV_AWS_1  # reason: because of a long and written reason\n  - CKV_AWS_2\n"
+        "quiet: true\n"
+    )
     assert security.skipped_checks(text) == {"CKV_AWS_1": "because of a long and written reason", "CKV_AWS_2": ""}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,8 +18,6 @@ from orders_lib.pipeline.process import process_records
 
 from .conftest import valid_request
 from .events import stream_event, stream_record
-
-from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent  # noqa: I001
 
 
 class Memory:

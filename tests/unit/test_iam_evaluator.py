@@ -326,13 +326,17 @@ PRINCIPAL = f"arn:aws:sts::{ACCOUNT}:assumed-role/ProcessOrderRole/techtest-proc
     [
         (
             False,
-            f"User: {PRINCIPAL} is not authorized to perform: sns:Publish on resource: {TOPIC} "
-            "because no identity-based policy allows the sns:Publish action",
+            (
+                f"User: {PRINCIPAL} is not authorized to perform: sns:Publish on resource: {TOPIC} "
+                "because no identity-based policy allows the sns:Publish action"
+            ),
         ),
         (
             True,
-            f"User: {PRINCIPAL} is not authorized to perform: sns:Publish on resource: {TOPIC} "
-            "with an explicit deny in an identity-based policy",
+            (
+                f"User: {PRINCIPAL} is not authorized to perform: sns:Publish on resource: {TOPIC} "
+                "with an explicit deny in an identity-based policy"
+            ),
         ),
     ],
     ids=["implicit", "explicit"],

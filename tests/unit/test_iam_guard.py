@@ -93,9 +93,7 @@ def test_a_batch_operation_is_authorized_by_its_iam_action():
 
 def test_a_refusal_answers_in_the_services_wire_form_with_awss_message():
     g = guard()
-    status, headers, body = g.check_http(
-        *as_request(g, "dynamodb", "put_item", {"TableName": "techtest-orders", "Item": {"k": {"S": "v"}}})
-    )
+    status, _, body = g.check_http(*as_request(g, "dynamodb", "put_item", {"TableName": "techtest-orders", "Item": {"k": {"S": "v"}}}))
     assert status == 400
     document = json.loads(body)
     assert document["__type"].endswith("#AccessDeniedException")
@@ -142,7 +140,7 @@ def test_a_policy_change_applies_to_the_next_call():
 def test_an_explicit_deny_names_itself():
     deny = parse_policy({"Statement": [{"Effect": "Deny", "Action": "sns:*", "Resource": "*"}]}, "deny")
     g = guard(principal=Principal("techtest-process-order", ROLE, (POLICY, deny)))
-    status, headers, body = g.check_http(*as_request(g, "sns", "publish", {"TopicArn": TOPIC, "Message": "m"}))
+    status, _, body = g.check_http(*as_request(g, "sns", "publish", {"TopicArn": TOPIC, "Message": "m"}))
     assert status == 403 and b"with an explicit deny in an identity-based policy" in body
 
 

@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from orders_lib.sandbox.lambda_.invocation.capacity import Capacity, Limits, admitted_ticket
 from orders_lib.sandbox.http.listener import Front, Listener
+from orders_lib.sandbox.lambda_.invocation.capacity import Capacity, Limits, admitted_ticket
 
 INVOKE = "/2015-03-31/functions/fn/invocations"
 

@@ -1,8 +1,8 @@
 """Property tests: hostile requests never write and never raise; notifications never leak."""
 
 import json
-from decimal import Decimal
 import string
+from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -80,8 +80,8 @@ def test_a_clean_run_accounts_for_every_order(good_run):
     result = reconcile.reconcile(
         [o.order_id for o in orders],
         ["p-1"],
-        table_of(records + [poison]),
-        records + [poison],
+        table_of([*records, poison]),
+        [*records, poison],
         [note(o.order_id) for o in orders],
         [batch(poison)],
     )

@@ -81,7 +81,7 @@ def test_statuses_asks_again_for_unprocessed_keys(repo, clock):
     class Throttled:
         calls = 0
 
-        def batch_get_item(self, RequestItems):  # noqa: N803 - botocore's parameter name
+        def batch_get_item(self, RequestItems):
             Throttled.calls += 1
             if Throttled.calls == 1:
                 return {"Responses": {}, "UnprocessedKeys": RequestItems}

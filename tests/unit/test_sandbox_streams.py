@@ -12,7 +12,7 @@ RECORD = {
     "awsRegion": "us-east-1",
     "dynamodb": {
         "StreamViewType": "NEW_AND_OLD_IMAGES",
-        "ApproximateCreationDateTime": datetime(2026, 11, 26, 12, 0, 0, 250000),
+        "ApproximateCreationDateTime": datetime(2026, 11, 26, 12, 0, 0, 250000),  # noqa: DTZ001 - naive, as moto gives it
         "SequenceNumber": "1100",
         "SizeBytes": 10,
         "Keys": {"orderId": {"S": "o-1"}},
@@ -30,7 +30,8 @@ class Raw:
 
 
 def test_naive_times_from_moto_are_utc_whatever_the_local_zone():
-    assert epoch_seconds(datetime(2026, 11, 26, 12, 0, 0)) == datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC).timestamp()
+    naive = datetime(2026, 11, 26, 12, 0, 0)  # noqa: DTZ001 - as moto gives it
+    assert epoch_seconds(naive) == datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC).timestamp()
 
 
 def test_event_records_have_lambdas_shape():

@@ -114,7 +114,7 @@ class SandboxCloudWatch:
         while not stop.wait(self.interval_s):
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - keep evaluating; the cause is logged
+            except Exception:  # keep evaluating; the cause is logged
                 LOG.exception("evaluating alarms failed")
 
     def tick(self) -> None:

@@ -130,7 +130,7 @@ class TtlSweeper:
         while not stop.is_set():
             try:
                 self.sweep()
-            except Exception:  # noqa: BLE001 - keep sweeping as the TTL process does; the cause is logged
+            except Exception:  # keep sweeping as the TTL process does; the cause is logged
                 LOG.exception("TTL sweep failed")
             self.wake.wait(self.interval_s)
             self.wake.clear()

@@ -100,9 +100,8 @@ def _statement(item: Any, index: int, path: str, problems: list[str]) -> Stateme
     effect = item.get("Effect")
     if effect not in EFFECTS:
         problems.append(f"{path}.Effect must be 'Allow' or 'Deny', not {effect!r}")
-    for field in ("Principal", "NotPrincipal"):
-        if field in item:
-            problems.append(f"{path}.{field} is not allowed in an identity-based policy")
+    principals = [field for field in ("Principal", "NotPrincipal") if field in item]
+    problems.extend(f"{path}.{field} is not allowed in an identity-based policy" for field in principals)
     actions, not_action = _either(item, "Action", "NotAction", path, problems)
     resources, not_resource = _either(item, "Resource", "NotResource", path, problems)
     conditions = _conditions(item.get("Condition"), f"{path}.Condition", problems)

@@ -231,10 +231,7 @@ def _logs(call: _Call) -> list[AuthRequest]:
     group = call.text("logGroupName") or call.text("logGroupIdentifier")
     if group is None:
         return call.one("*")
-    if group.startswith("arn:"):
-        group_arn = group.removesuffix(":*")
-    else:
-        group_arn = f"arn:aws:logs:{call.region}:{call.account}:log-group:{group}"
+    group_arn = group.removesuffix(":*") if group.startswith("arn:") else f"arn:aws:logs:{call.region}:{call.account}:log-group:{group}"
     stream = call.text("logStreamName")
     if stream and call.operation in ("PutLogEvents", "CreateLogStream", "GetLogEvents", "DeleteLogStream"):
         return call.one(f"{group_arn}:log-stream:{stream}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from orders_lib.sandbox.lambda_.event_source_mapping.shard_poller import ReadRefused, StreamReader
 from orders_lib.sandbox.iam.enforce import Guard
+from orders_lib.sandbox.lambda_.event_source_mapping.shard_poller import ReadRefused, StreamReader
 
 
 class AuthorizedReader:

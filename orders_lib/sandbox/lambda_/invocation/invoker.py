@@ -53,7 +53,7 @@ class Invocations:
             result = self.runtime.invoke(spec, payload)
             if result.function_error:
                 LOG.info("Event invocation of %s failed: %s", spec.name, result.payload[:200])
-        except Exception:  # noqa: BLE001 - an Event invocation has no caller to report to; the cause is logged
+        except Exception:  # an Event invocation has no caller to report to; the cause is logged
             LOG.exception("Event invocation of %s failed", spec.name)
         finally:
             self.capacity.release(ticket)

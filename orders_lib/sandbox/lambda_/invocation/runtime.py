@@ -11,6 +11,7 @@ and REPORT lines plus everything the function printed to CloudWatch Logs
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
@@ -131,10 +132,8 @@ class _Worker:
 
     def kill(self) -> None:
         if self.alive:
-            try:
+            with contextlib.suppress(ProcessLookupError):  # it ended by itself meanwhile
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             if stream:
@@ -316,7 +315,7 @@ class LambdaRuntime:
         lines += [f"END RequestId: {request_id}", report]
         try:
             self.log_sink(spec.name, f"/aws/lambda/{spec.name}", stream, [(now, line) for line in lines])
-        except Exception:  # noqa: BLE001 - losing a log line must not fail an invocation
+        except Exception:  # losing a log line must not fail an invocation
             LOG.exception("could not write logs for %s", spec.name)
 
     def shutdown(self) -> None:
