@@ -64,7 +64,7 @@ def test_the_aws_cli_lists_the_stacks_alarms(ops_sandbox):
 
 def test_lambda_sqs_and_pipeline_metrics_are_recorded(ops_sandbox, ops_aws):
     outputs = ops_sandbox.outputs
-    for n in range(3):
+    for _n in range(3):
         request = {**ORDER, "idempotencyKey": f"metrics-{uuid.uuid4()}"}
         response = ops_aws("lambda").invoke(FunctionName=outputs["CreateOrderFunctionName"], Payload=json.dumps(request).encode())
         assert json.loads(response["Payload"].read())["statusCode"] == 201

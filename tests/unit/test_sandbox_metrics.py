@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import pytest
 
 from orders_lib.sandbox.cloudwatch.alarm_rules import AlarmRule, Unsupported, evaluate
-from orders_lib.sandbox.cloudwatch.service import SandboxCloudWatch, lambda_key, rule_of
 from orders_lib.sandbox.cloudwatch.emf import metrics_in
 from orders_lib.sandbox.cloudwatch.metric_store import MetricKey, MetricStore, UnknownStatistic, compute
+from orders_lib.sandbox.cloudwatch.service import SandboxCloudWatch, lambda_key, rule_of
 
 T0 = 1_800_000_000.0  # a minute boundary (divisible by 60)
 KEY = MetricKey.of("AWS/Lambda", "Duration", {"FunctionName": "f"})
@@ -122,16 +122,16 @@ def test_lines_that_are_not_valid_emf_carry_no_metric(line):
 
 
 def rule(**changes) -> AlarmRule:
-    settings = dict(
-        name="a",
-        statistic="Maximum",
-        period_s=60,
-        evaluation_periods=1,
-        datapoints_to_alarm=1,
-        threshold=1.0,
-        comparison="GreaterThanOrEqualToThreshold",
-        treat_missing="notBreaching",
-    )
+    settings = {
+        "name": "a",
+        "statistic": "Maximum",
+        "period_s": 60,
+        "evaluation_periods": 1,
+        "datapoints_to_alarm": 1,
+        "threshold": 1.0,
+        "comparison": "GreaterThanOrEqualToThreshold",
+        "treat_missing": "notBreaching",
+    }
     return AlarmRule(**{**settings, **changes})
 
 
@@ -171,31 +171,31 @@ def test_m_out_of_n_and_each_comparison():
 
 
 def fake_alarm(**changes):
-    settings = dict(
-        name="dlq",
-        namespace="AWS/SQS",
-        metric_name="ApproximateNumberOfMessagesVisible",
-        dimensions=[SimpleNamespace(name="QueueName", value="dlq")],
-        statistic="Maximum",
-        extended_statistic=None,
-        period=60,
-        evaluation_periods=1,
-        datapoints_to_alarm=None,
-        threshold=1.0,
-        comparison_operator="GreaterThanOrEqualToThreshold",
-        treat_missing_data="notBreaching",
-        state_value="INSUFFICIENT_DATA",
-        actions_enabled=True,
-        alarm_actions=["arn:aws:sns:us-east-1:1:ops"],
-        ok_actions=["arn:aws:sns:us-east-1:1:ops"],
-        insufficient_data_actions=[],
-        description="DLQ has messages",
-        alarm_arn="arn:aws:cloudwatch:us-east-1:1:alarm:dlq",
-        unit=None,
-        metric_data_queries=[],
-        evaluate_low_sample_count_percentile=None,
-        configuration_updated_timestamp=__import__("datetime").datetime(2027, 1, 15),
-    )
+    settings = {
+        "name": "dlq",
+        "namespace": "AWS/SQS",
+        "metric_name": "ApproximateNumberOfMessagesVisible",
+        "dimensions": [SimpleNamespace(name="QueueName", value="dlq")],
+        "statistic": "Maximum",
+        "extended_statistic": None,
+        "period": 60,
+        "evaluation_periods": 1,
+        "datapoints_to_alarm": None,
+        "threshold": 1.0,
+        "comparison_operator": "GreaterThanOrEqualToThreshold",
+        "treat_missing_data": "notBreaching",
+        "state_value": "INSUFFICIENT_DATA",
+        "actions_enabled": True,
+        "alarm_actions": ["arn:aws:sns:us-east-1:1:ops"],
+        "ok_actions": ["arn:aws:sns:us-east-1:1:ops"],
+        "insufficient_data_actions": [],
+        "description": "DLQ has messages",
+        "alarm_arn": "arn:aws:cloudwatch:us-east-1:1:alarm:dlq",
+        "unit": None,
+        "metric_data_queries": [],
+        "evaluate_low_sample_count_percentile": None,
+        "configuration_updated_timestamp": __import__("datetime").datetime(2027, 1, 15),
+    }
     alarm = SimpleNamespace(**{**settings, **changes})
     alarm.update_state = lambda reason, data, state: setattr(alarm, "state_value", state)
     return alarm
@@ -241,7 +241,7 @@ def test_invocations_errors_duration_and_emf_land_in_the_store():
     cw.throttle("f")
     line = json.dumps({"_aws": {"CloudWatchMetrics": [{"Namespace": "N", "Dimensions": [[]], "Metrics": [{"Name": "M"}]}]}, "M": 4})
     assert cw.log_lines(["START", line]) == 1
-    series = lambda key, stat: cw.store.series(key, stat, T0, T0 + 60, 60)  # noqa: E731
+    series = lambda key, stat: cw.store.series(key, stat, T0, T0 + 60, 60)
     assert series(lambda_key("f", "Invocations"), "Sum") == [(T0, 2.0)]
     assert series(lambda_key("f", "Errors"), "Sum") == [(T0, 1.0)]
     assert series(lambda_key("f", "Duration"), "Maximum") == [(T0, 30.0)]
