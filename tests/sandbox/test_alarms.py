@@ -84,6 +84,21 @@ def test_lambda_sqs_and_pipeline_metrics_are_recorded(ops_sandbox, ops_aws):
     assert {m["MetricName"] for m in listed} >= {"OrdersCreated", "OrdersProcessed", "NotificationsPublished"}
 
 
+def test_put_metric_data_counts_weigh_percentiles_large_or_fractional(ops_aws):
+    namespace = f"Test/{uuid.uuid4().hex[:8]}"
+    ops_aws("cloudwatch").put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {"MetricName": "Large", "Values": [100.0, 1.0], "Counts": [5000.0, 1.0]},
+            {"MetricName": "Fractional", "Values": [10.0, 20.0, 30.0], "Counts": [0.5, 0.5, 1.0]},
+        ],
+    )
+    assert statistic(ops_aws, namespace, "Large", {}, "p50") == [100.0]
+    assert statistic(ops_aws, namespace, "Large", {}, "SampleCount") == [5001.0]
+    assert [statistic(ops_aws, namespace, "Fractional", {}, p)[0] for p in ("p25", "p50", "p99")] == [10.0, 20.0, 30.0]
+    assert statistic(ops_aws, namespace, "Fractional", {}, "Sum") == [45.0]
+
+
 def test_a_poison_record_fires_the_dlq_alarm_and_a_purge_clears_it(ops_sandbox, ops_aws):
     outputs = ops_sandbox.outputs
     sqs = ops_aws("sqs")

@@ -82,6 +82,79 @@ def test_old_buckets_are_dropped_after_the_retention():
     assert store.series(KEY, "Sum", T0, T0 + 1800, 60)[0][0] >= T0 + 1800 - 660
 
 
+def test_counts_weigh_values_in_percentiles_however_large():
+    store = MetricStore(clock=lambda: T0)
+    store.put(KEY, 100.0, at=T0, count=5000)
+    store.put(KEY, 1.0, at=T0, count=1)
+    stat = lambda name: store.series(KEY, name, T0, T0 + 60, 60)
+    assert stat("p50") == [(T0, 100.0)] and stat("p99") == [(T0, 100.0)]
+    assert stat("p0") == [(T0, 1.0)] and stat("SampleCount") == [(T0, 5001.0)]
+
+
+def test_fractional_counts_weigh_values_in_percentiles_and_sums():
+    store = MetricStore(clock=lambda: T0)
+    for value, count in ((10.0, 0.5), (20.0, 0.5), (30.0, 1.0)):
+        store.put(KEY, value, at=T0, count=count)
+    stat = lambda name: store.series(KEY, name, T0, T0 + 60, 60)[0][1]
+    assert (stat("p25"), stat("p50"), stat("p51"), stat("p100")) == (10.0, 20.0, 30.0, 30.0)
+    assert (stat("SampleCount"), stat("Sum"), stat("Average")) == (2.0, 45.0, 22.5)
+
+
+def test_values_with_no_positive_count_are_not_datapoints():
+    store = MetricStore(clock=lambda: T0)
+    store.put(KEY, 5.0, at=T0, count=0)
+    store.put(KEY, 9.0, at=T0, count=-2)
+    assert store.series(KEY, "SampleCount", T0, T0 + 60, 60) == []
+    store.put(KEY, 7.0, at=T0)
+    assert store.series(KEY, "Minimum", T0, T0 + 60, 60) == [(T0, 7.0)] and store.series(KEY, "Sum", T0, T0 + 60, 60) == [(T0, 7.0)]
+
+
+def test_equal_values_share_one_entry_in_a_bucket():
+    store = MetricStore(clock=lambda: T0)
+    for _ in range(10_000):
+        store.put(KEY, 1.0, at=T0)
+    store.put(KEY, 0.0, at=T0)
+    [bucket] = store._metrics[KEY].values()  # what a bucket holds: one (value, count) pair per distinct value
+    assert bucket.counts == {1.0: 10_000.0, 0.0: 1.0}
+
+
+def test_a_metric_that_stops_receiving_data_is_dropped_after_the_window():
+    now = [T0]
+    store = MetricStore(retention_s=600, clock=lambda: now[0])
+    other = MetricKey.of("AWS/Lambda", "Duration", {"FunctionName": "g"})
+    store.put(KEY, 1.0)
+    store.put_statistics(other, count=2, total=3, low=1, high=2)
+    now[0] = T0 + 540
+    assert store.keys() == [KEY, other], "still within the window"
+    now[0] = T0 + 660
+    store.put_sample(MetricKey.of("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": "q"}), 0)
+    [left] = store.keys()
+    assert left.name == "ApproximateNumberOfMessagesVisible" and list(store._metrics) == [left], "the idle metrics are gone, not hidden"
+    assert store.series(KEY, "SampleCount", T0 - 3600, T0 + 3600, 60) == []
+
+
+def test_buckets_stay_within_the_window_on_a_long_run():
+    now = [T0]
+    store = MetricStore(retention_s=600, clock=lambda: now[0])
+    for minute in range(24 * 60):
+        now[0] = T0 + minute * 60 + 30
+        store.put(KEY, float(minute))
+        store.put_statistics(KEY, count=1, total=1, low=1, high=1)
+    assert len(store._metrics[KEY]) <= 11
+    store.put(KEY, 5.0, at=now[0] - 3600)
+    assert store.series(KEY, "SampleCount", now[0] - 7200, now[0] - 3000, 60) == [], "older than the window: not kept"
+
+
+def test_the_default_window_is_three_hours_of_minutes():
+    now = [T0]
+    store = MetricStore(clock=lambda: now[0])
+    store.put(KEY, 1.0, at=T0)
+    now[0] = T0 + 3 * 3600
+    assert store.series(KEY, "Sum", T0, T0 + 60, 60) == [(T0, 1.0)]
+    now[0] = T0 + 3 * 3600 + 60
+    assert store.series(KEY, "Sum", T0, T0 + 60, 60) == []
+
+
 def test_emf_lines_as_powertools_writes_them():
     line = json.dumps(
         {
