@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -26,6 +25,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from ..domain.percentiles import percentile  # the definition orders create-bulk reports too
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "reports" / "bench.json"
@@ -91,13 +92,6 @@ TARGETS = [
         "the handlers also import Powertools (Logger, Metrics, the stream data classes: ~40 ms together); see python -X importtime",
     ),
 ]
-
-
-def percentile(values: list[float], share: float) -> float:
-    """Nearest-rank percentile (``share`` in 0..1) of a non-empty list."""
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))
-    return ordered[index]
 
 
 def lookup(results: dict[str, Any], dotted: str) -> float | None:

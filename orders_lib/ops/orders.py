@@ -17,6 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws.repository import OrderRepository
 from ..domain import codec
+from ..domain.percentiles import percentile
 
 CATALOGUE = [
     ("NB-A5", "Notebook A5", "4.50"),
@@ -141,15 +142,10 @@ class BulkReport:
     def finished(self) -> int:
         return sum(self.counts().values())
 
-    def latency_ms(self, quantile: float) -> float | None:
-        """Invoke latency as the client saw it (its retries included), linearly interpolated like pandas."""
-        values = sorted(self.latencies_ms)
-        if not values:
-            return None
-        position = quantile * (len(values) - 1)
-        low = int(position)
-        high = min(low + 1, len(values) - 1)
-        return values[low] + (values[high] - values[low]) * (position - low)
+    def latency_ms(self, share: float) -> float | None:
+        """Invoke latency as the client saw it (its retries included) at percentile ``share`` (0..1),
+        by the definition ``make bench`` also uses (``domain.percentiles``); None before any answer."""
+        return percentile(self.latencies_ms, share) if self.latencies_ms else None
 
     def as_dict(self) -> dict[str, Any]:
         rate = self.finished / self.seconds if self.seconds else 0.0

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..deploy.synth import ROOT
+from ..domain.percentiles import percentile
 from ..settings import DEFAULT_SANDBOX_ENDPOINT
 from .bench import Workbench
 from .report import export_report, write_index
@@ -52,13 +53,14 @@ def run_notebook(name: str, output_dir: Path, parameters: dict[str, Any], *, htm
 
 
 def summarize(bench: Workbench) -> dict[str, Any]:
-    """Orders by status, DLQ depth and write → PROCESSED percentiles, from the target itself."""
+    """Orders by status, DLQ depth and write → PROCESSED percentiles (``domain.percentiles``, as
+    ``make bench`` reports them), from the target itself."""
     import pandas as pd
 
     items = bench.repository.list_items(max_items=100_000)
     statuses = pd.Series([str(i.get("status", "INVALID")) for i in items]).value_counts().to_dict()
     done = [i for i in items if i.get("processedAt") and i.get("createdAt")]
-    latency = pd.Series([(pd.Timestamp(i["processedAt"]) - pd.Timestamp(i["createdAt"])).total_seconds() * 1000 for i in done])
+    latency = [(pd.Timestamp(i["processedAt"]) - pd.Timestamp(i["createdAt"])).total_seconds() * 1000 for i in done]
     attributes = bench.client("sqs").get_queue_attributes(QueueUrl=bench.outputs.dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
     return {
         "orders": len(items),
@@ -66,9 +68,7 @@ def summarize(bench: Workbench) -> dict[str, Any]:
         "processed": int(statuses.get("PROCESSED", 0)),
         "notified": sum(1 for i in items if i.get("notifiedAt")),
         "dlq_messages": int(attributes["Attributes"]["ApproximateNumberOfMessages"]),
-        "latency_ms": {"p50": round(float(latency.quantile(0.5)), 1), "p99": round(float(latency.quantile(0.99)), 1)}
-        if len(latency)
-        else {},
+        "latency_ms": {"p50": round(percentile(latency, 0.5), 1), "p99": round(percentile(latency, 0.99), 1)} if latency else {},
     }
 
 
