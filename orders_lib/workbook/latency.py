@@ -174,7 +174,10 @@ def reading(stats: pd.DataFrame, frame: pd.DataFrame) -> str:
     slowest = inner["p50"].idxmax() if not inner.empty else "n/a"
     missing = int(frame["processed"].isna().sum())
     lines = [
-        f"{int(end['orders'])} orders: half were PROCESSED within {end['p50']:.0f} ms of being written, 90% within {end['p90']:.0f} ms, 99% within {end['p99']:.0f} ms.",
+        (
+            f"{int(end['orders'])} orders: half were PROCESSED within {end['p50']:.0f} ms of being written, "
+            f"90% within {end['p90']:.0f} ms, 99% within {end['p99']:.0f} ms."
+        ),
         f"The slowest stage at the median is '{slowest}' ({inner.loc[slowest, 'p50']:.0f} ms)." if slowest != "n/a" else "",
         f"The tail (p99 / p50 = {end['p99'] / max(end['p50'], 1):.1f}x) comes from retries, batching and cold starts of new workers.",
     ]
