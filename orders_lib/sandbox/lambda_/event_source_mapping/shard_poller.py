@@ -341,7 +341,7 @@ class ShardPoller:
         while not stop.is_set():
             try:
                 busy = self.step()
-            except Exception:  # noqa: BLE001 - keep polling as Lambda does; the cause is logged
+            except Exception:  # keep polling as Lambda does; the cause is logged
                 LOG.exception("poller for mapping %s failed a step", self.config.uuid)
                 busy = False
             if not busy:
