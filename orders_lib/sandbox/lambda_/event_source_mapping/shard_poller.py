@@ -4,7 +4,9 @@ One ``ShardPoller`` per mapping and shard, processing records in order:
 
 * reads the shard from the mapping's starting position, drops records that do
   not pass ``FilterCriteria`` (they never reach the function) and batches up to
-  ``BatchSize`` records, waiting up to ``MaximumBatchingWindowInSeconds``;
+  ``BatchSize`` records, waiting up to ``MaximumBatchingWindowInSeconds``. The
+  iterator moves past what was read only once every record has been evaluated:
+  if the filters cannot be, the records are read again at the next poll;
 * invokes the function synchronously with ``{"Records": [...]}`` in Lambda's
   event shape (``eventSourceARN`` and ``awsRegion`` added);
 * success checkpoints past the batch. With ``ReportBatchItemFailures``, a
@@ -122,6 +124,7 @@ class PollerStats:
     on_failure_records: int = 0
     throttles: int = 0
     read_refusals: int = 0  # polls the execution role was not allowed to make
+    filter_errors: int = 0  # polls whose records the filters could not be evaluated on (read again later)
     destination_failures: int = 0  # on-failure records that could not be sent (lost, as on AWS)
     last_result: str = "No records processed"
 
@@ -180,17 +183,33 @@ class ShardPoller:
             self._iterator = self._reader.iterator(self.config.stream_arn, self.shard_id, self.config.starting_position)
         if not self._iterator:
             return False
-        records, self._iterator = self._reader.read(self._iterator, READ_LIMIT)
-        for record in records:
-            event_record = {**record, "eventSourceARN": self.config.stream_arn, "awsRegion": self.region}
-            if passes(self.config.filters, event_record):
+        records, following = self._reader.read(self._iterator, READ_LIMIT)
+        event_records = [{**record, "eventSourceARN": self.config.stream_arn, "awsRegion": self.region} for record in records]
+        try:
+            kept = [passes(self.config.filters, record) for record in event_records]
+        except Exception as error:  # noqa: BLE001 - whatever the cause, the records stay in the stream
+            return self._filter_failed(error)
+        self._iterator = following  # only now: every record read has been evaluated
+        for record, keep in zip(event_records, kept, strict=True):
+            if keep:
                 if not self._buffer:
                     self._first_buffered_at = self._clock()
-                self._buffer.append(event_record)
+                self._buffer.append(record)
             else:
                 self.stats.records_filtered += 1
                 self.checkpoint = _sequence(record) if not self._buffer and not self._work else self.checkpoint
         return bool(records)
+
+    def _filter_failed(self, error: Exception) -> bool:
+        """Records the filters could not be evaluated on are neither delivered nor dropped: the
+        iterator stays before them and the next poll reads them again, as a stream keeps records
+        until a poller has dealt with them."""
+        self.stats.filter_errors += 1
+        problem = f"PROBLEM: FilterCriteria could not be evaluated: {error!r}"
+        if self.stats.last_result != problem:  # once per spell, not at every poll
+            LOG.error("mapping %s keeps its records in the stream: %s", self.config.uuid, problem)
+        self.stats.last_result = problem
+        return False
 
     def _next_work(self) -> _Work | None:
         if self._work:
