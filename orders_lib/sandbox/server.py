@@ -39,6 +39,7 @@ from orders_lib.sandbox.http.listener import Front, Listener
 from orders_lib.sandbox.iam.enforce import Guard, Mode
 from orders_lib.sandbox.iam.moto_roles import role_source
 from orders_lib.sandbox.lambda_ import moto_patches as lambda_patches
+from orders_lib.sandbox.lambda_.event_source_mapping import moto_patches as event_source_mapping_patches
 from orders_lib.sandbox.lambda_.event_source_mapping.authorized_reader import AuthorizedReader
 from orders_lib.sandbox.lambda_.event_source_mapping.destinations import OnFailureDestinations
 from orders_lib.sandbox.lambda_.event_source_mapping.lambda_sender import LambdaSender
@@ -179,6 +180,7 @@ class Sandbox:
         installs: list[tuple[Callable[[], None], Callable[[], None]]] = [
             (moto_core.install, moto_core.uninstall),
             (lambda: lambda_patches.install(self.invocations), lambda_patches.uninstall),
+            (event_source_mapping_patches.install, event_source_mapping_patches.uninstall),
             (lambda: dynamodb_patches.install(self.mappings.stream_written), dynamodb_patches.uninstall),
             (lambda: sns_patches.install(self.chaos), sns_patches.uninstall),
             (lambda: sqs_patches.install(self.cloudwatch.messages_sent), sqs_patches.uninstall),
