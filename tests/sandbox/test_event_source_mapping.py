@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+from botocore.exceptions import ClientError
 from sandbox_testing import wait_for
 
 
@@ -25,6 +27,50 @@ def test_filter_criteria_keep_other_events_from_the_function(scenario):
     wait_for(lambda: "c" in s.delivered_keys(), message="c delivered")
     assert s.delivered_keys() == ["a", "c"]
     assert {name for b in s.invocations() for name in b["names"]} == {"INSERT"}
+
+
+def test_an_or_filter_delivers_the_records_any_of_its_branches_matches(scenario):
+    branches = [{"mode": {"S": ["express"]}}, {"pk": {"S": [{"prefix": "vip-"}]}}]
+    pattern = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"$or": branches}}}
+    s = scenario(FilterCriteria={"Filters": [{"Pattern": json.dumps(pattern)}]})
+    s.put("a")  # neither branch
+    s.put("vip-1")  # the second
+    s.put("b", mode="express")  # the first
+    s.put("vip-1", mode="express")  # both, but a MODIFY
+    s.put("vip-last")
+    wait_for(lambda: "vip-last" in s.delivered_keys(), message="vip-last delivered")
+    assert s.delivered_keys() == ["vip-1", "b", "vip-last"]
+
+
+def test_a_filter_lambda_refuses_is_refused_when_the_mapping_is_created_or_updated(scenario, aws):
+    s = scenario()
+    refused_patterns = {
+        "wildcard": ({"dynamodb": {"Keys": {"pk": {"S": [{"wildcard": "k*"}]}}}}, "operator 'wildcard' is not supported"),
+        "prefix ignoring case": (
+            {"dynamodb": {"Keys": {"pk": {"S": [{"prefix": {"equals-ignore-case": "K"}}]}}}},
+            "'prefix' takes a string",
+        ),
+        "not JSON": ("{eventName: [INSERT]}", "is not valid JSON"),
+    }
+    for case, (pattern, words) in refused_patterns.items():
+        criteria = {"Filters": [{"Pattern": pattern if isinstance(pattern, str) else json.dumps(pattern)}]}
+        for call, kwargs in [
+            (
+                aws("lambda").create_event_source_mapping,
+                {"EventSourceArn": s.stream_arn, "FunctionName": f"{s.name}-fn", "StartingPosition": "TRIM_HORIZON"},
+            ),
+            (aws("lambda").update_event_source_mapping, {"UUID": s.mapping["UUID"]}),
+        ]:
+            with pytest.raises(ClientError) as refused:
+                call(FilterCriteria=criteria, **kwargs)
+            error = refused.value.response
+            assert error["Error"]["Code"] == "InvalidParameterValueException", case
+            assert error["ResponseMetadata"]["HTTPStatusCode"] == 400, case
+            assert "Filters[0].Pattern" in error["Error"]["Message"] and words in error["Error"]["Message"], case
+    assert len(aws("lambda").list_event_source_mappings(FunctionName=f"{s.name}-fn")["EventSourceMappings"]) == 1
+    assert "FilterCriteria" not in aws("lambda").get_event_source_mapping(UUID=s.mapping["UUID"])
+    s.put("still-delivered")
+    wait_for(lambda: "still-delivered" in s.delivered_keys(), message="the unchanged mapping still delivering")
 
 
 def test_function_error_is_retried_then_the_batch_goes_to_the_dlq(scenario):
