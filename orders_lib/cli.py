@@ -96,38 +96,43 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         print(f"Sandbox stopped and {state_dir}/ removed")
         return 0
     if args.action in ("clock", "iam", "chaos"):  # settings of the running sandbox
-        state = control.running(state_dir)
-        if state is None:
+        running = control.running(state_dir)
+        if running is None:
             print("No sandbox running: make sandbox-start", file=sys.stderr)
             return 1
-        changes: dict[str, Any] = {"reset": True} if args.reset else {}
+        return _sandbox_setting(args, running.endpoint)
+    current = control.running(state_dir)
+    if current is None:
+        print("No sandbox running")
+        return 1
+    print(f"Sandbox {current.status} (pid {current.pid}) on {current.endpoint}, stack {current.stack_name}")
+    return 0
+
+
+def _sandbox_setting(args: argparse.Namespace, endpoint: str) -> int:
+    """``orders sandbox clock|iam|chaos``: change (or show) one of the running sandbox's settings."""
+    from .sandbox import control
+
+    changes: dict[str, Any] = {"reset": True} if args.reset else {}
     if args.action == "clock":
         if args.advance:
             changes["advance"] = args.advance
-        clock = control.control(state.endpoint, "clock", changes or None)
+        clock = control.control(endpoint, "clock", changes or None)
         print(
             f"sandbox clock (TTL only) {clock['offset_s'] / 86400:+.2f} days: {to_iso(datetime.fromtimestamp(clock['now'], UTC))}; "
             f"TTL sweeps every {clock['ttl_interval_s']:g} s, {clock['ttl_deleted']} item(s) expired so far"
         )
-        return 0
-    if args.action == "iam":
+    elif args.action == "iam":
         if args.iam:
             changes["mode"] = args.iam
-        print(_iam_report(control.control(state.endpoint, "iam", changes or None)))
-        return 0
-    if args.action == "chaos":
+        print(_iam_report(control.control(endpoint, "iam", changes or None)))
+    else:
         if args.sns_failure_rate is not None:
             changes["sns_publish_failure_rate"] = args.sns_failure_rate
         for option, key in ((args.delay, "function_delay_ms"), (args.crash, "function_crashes")):
             if option:
                 changes[key] = {name: int(value) for name, value in (pair.split("=", 1) for pair in option)}
-        print(codec.dumps(control.control(state.endpoint, "chaos", changes or None), indent=2))
-        return 0
-    state = control.running(state_dir)
-    if state is None:
-        print("No sandbox running")
-        return 1
-    print(f"Sandbox {state.status} (pid {state.pid}) on {state.endpoint}, stack {state.stack_name}")
+        print(codec.dumps(control.control(endpoint, "chaos", changes or None), indent=2))
     return 0
 
 
@@ -164,7 +169,7 @@ def _interactive_request() -> dict[str, Any]:
     customer_id = _prompt("Customer id", "C-1001")
     name = _prompt("Customer name", "Ada Lovelace")
     email = _prompt("Email", "ada@example.com")
-    items = []
+    items: list[tuple[str, str, int, str]] = []
     while True:
         sku = _prompt(f"Item {len(items) + 1} SKU (empty line to finish)" if items else "Item 1 SKU", "" if items else "NB-A5")
         if not sku:

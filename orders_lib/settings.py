@@ -37,6 +37,7 @@ class Settings:
             raise ConfigurationError(f"target {target!r} is unknown; use one of {', '.join(TARGETS)} (ORDERS_TARGET)")
         region = overrides.get("region") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
         stack = overrides.get("stack_name") or env.get("ORDERS_STACK") or DEFAULT_STACK
+        endpoint: str | None
         if target == "sandbox":
             endpoint = overrides.get("endpoint_url") or env.get("ORDERS_ENDPOINT_URL") or DEFAULT_SANDBOX_ENDPOINT
         else:

@@ -155,7 +155,7 @@ def _orders(count: int, seed: int) -> list[Any]:
             return order, True
 
     rng = random.Random(seed)
-    return [create_order(random_request(rng), Keep()).order for _ in range(count)]  # type: ignore[union-attr]
+    return [create_order(random_request(rng), Keep()).order for _ in range(count)]
 
 
 def emulator_bound(aws: Any, topic_arn: str, orders: int) -> dict[str, float]:

@@ -39,7 +39,8 @@ def dedup_id(order_id: str) -> str:
 
 
 def build_notification(order: Order) -> Notification:
-    body = {
+    dedup = dedup_id(order.order_id)
+    body: dict[str, Any] = {
         "eventType": EVENT_TYPE,
         "orderId": order.order_id,
         "status": order.status.value,
@@ -49,9 +50,9 @@ def build_notification(order: Order) -> Notification:
         "lineCount": len(order.items),
         "createdAt": order.created_at,
         "processedAt": order.processed_at,
-        "dedupId": dedup_id(order.order_id),
+        "dedupId": dedup,
     }
     assert set(body) <= BODY_KEYS
     # Attributes let subscriptions filter (e.g. {"currency": ["EUR"]}) without reading the body.
-    attributes = {"eventType": EVENT_TYPE, "status": order.status.value, "currency": order.currency, "dedupId": body["dedupId"]}
-    return Notification(order.order_id, body["dedupId"], body, attributes)
+    attributes = {"eventType": EVENT_TYPE, "status": order.status.value, "currency": order.currency, "dedupId": dedup}
+    return Notification(order.order_id, dedup, body, attributes)

@@ -112,7 +112,7 @@ def load_records(streams: Any, batch: FailedBatch) -> list[dict[str, Any]]:
         )["ShardIterator"]
     except streams.exceptions.TrimmedDataAccessException:
         return []
-    end, records = int(batch.end_sequence), []
+    end, records = int(batch.end_sequence), list[dict[str, Any]]()
     while iterator:
         response = streams.get_records(ShardIterator=iterator, Limit=100)
         for record in response.get("Records", []):

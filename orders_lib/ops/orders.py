@@ -278,14 +278,15 @@ def order_rows(repository: OrderRepository, limit: int = 50) -> list[dict[str, A
     """Latest orders first, one flat row each (no personal data); non-orders flagged."""
     rows = []
     for item in repository.list_items(max_items=max(limit * 4, 200)):
-        lines = item.get("items") if isinstance(item.get("items"), list) else []
+        listed = item.get("items")
+        lines = listed if isinstance(listed, list) else []
         rows.append(
             {
                 "orderId": str(item.get("orderId", "?")),
                 "status": str(item.get("status", "INVALID")),
                 "currency": item.get("currency", ""),
                 "total": str(item.get("total", "")),
-                "items": int(sum(Decimal(str(line.get("quantity", 0))) for line in lines if isinstance(line, dict))),
+                "items": int(sum((Decimal(str(line.get("quantity", 0))) for line in lines if isinstance(line, dict)), Decimal(0))),
                 "createdAt": item.get("createdAt", ""),
                 "processedAt": item.get("processedAt", ""),
                 "notifiedAt": item.get("notifiedAt", ""),

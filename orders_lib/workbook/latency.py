@@ -53,7 +53,7 @@ def collect_notifications(
     bench: Workbench, subscription: Subscription, order_ids: list[str], timeout_s: float = 20.0
 ) -> dict[str, pd.Timestamp]:
     """orderId -> first time the subscriber received its notification."""
-    wanted, received = set(order_ids), {}
+    wanted, received = set(order_ids), dict[str, pd.Timestamp]()
     deadline = time.monotonic() + timeout_s
     while wanted - received.keys() and time.monotonic() < deadline:
         for note in receive(bench.client("sqs"), subscription.queue_url, wait_s=1):
@@ -67,7 +67,7 @@ def timings_frame(items: list[dict[str, Any]], arrivals: dict[str, pd.Timestamp]
     rows = []
     for item in items:
         order_id = item.get("orderId")
-        if not item.get("createdAt"):
+        if not isinstance(order_id, str) or not item.get("createdAt"):
             continue
         rows.append(
             {
@@ -289,7 +289,7 @@ def save_load_charts(frame: pd.DataFrame, sweep: pd.DataFrame, report_dir: Path)
     if point is not None:
         axis.axvline(point, color="#dd6b20", linestyle=":", label=f"falls behind at {point:g}/s")
     lines = axis.get_legend_handles_labels()[0] + rates.get_legend_handles_labels()[0]
-    axis.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="upper left")
+    axis.legend(lines, [str(line.get_label()) for line in lines], fontsize=8, loc="upper left")
     figure.tight_layout()
     paths.append(report_dir / "latency_vs_load.png")
     figure.savefig(paths[-1], dpi=110)

@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from sandbox_testing import Aws, wait_for
 
 ORDER = {

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+
 from sandbox_testing import wait_for
 
 

@@ -49,7 +49,9 @@ def _directive(document: dict[str, Any], directive: Any, timestamp: Any) -> list
     found = []
     for metric in directive.get("Metrics") or []:
         name = metric.get("Name") if isinstance(metric, dict) else None
-        values = _numbers(document.get(name)) if isinstance(name, str) else None
+        if not isinstance(name, str):
+            continue
+        values = _numbers(document.get(name))
         if not values:
             continue
         for dimension_set in dimension_sets:

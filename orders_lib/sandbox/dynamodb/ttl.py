@@ -116,7 +116,7 @@ class TtlSweeper:
             ]
             for item in expired:
                 key = {table.hash_key_attr: item.hash_key.to_json()}
-                if table.range_key_attr:
+                if table.range_key_attr and item.range_key is not None:
                     key[table.range_key_attr] = item.range_key.to_json()
                 with as_ttl_process():
                     backend.delete_item(table.name, key)

@@ -111,7 +111,7 @@ def _statement(item: Any, index: int, path: str, problems: list[str]) -> Stateme
     if len(problems) > before:
         return None
     return Statement(
-        effect=effect,
+        effect=str(effect),  # one of EFFECTS: checked above
         actions=actions,
         resources=resources,
         not_action=not_action,

@@ -71,7 +71,7 @@ def invoke_target(account: str, default_region: str, method: str, path: str, que
         return None
     region_match = _REGION.search(headers.get("authorization", ""))
     region = region_match.group("region") if region_match else default_region
-    qualifier = (parse_qs(query).get("Qualifier") or [None])[0]
+    qualifier = next(iter(parse_qs(query).get("Qualifier", [])), None)
     try:
         return function_named(account, region, unquote(match.group("name")), qualifier)
     except Exception:  # noqa: BLE001 - moto answers the request itself with the right error

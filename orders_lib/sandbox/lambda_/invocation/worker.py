@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import traceback
+from typing import Any
 
 
 class Context:
@@ -71,6 +72,7 @@ def main(code_dir, handler_spec, log_path):
         if request.get("crash_after_ms") is not None:
             # Chaos: the environment dies mid-invocation, whatever the handler is doing.
             threading.Timer(request["crash_after_ms"] / 1000, os.kill, (os.getpid(), signal.SIGKILL)).start()
+        reply: dict[str, Any]
         if init_error:
             reply = {"error": init_error}
         else:
