@@ -17,7 +17,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 LAMBDA_COV := --cov=orders_lib.domain --cov=orders_lib.aws --cov=orders_lib.pipeline --cov=orders_lib.settings
 
-.PHONY: help setup lock demo test test-unit test-coverage test-verbose clean
+.PHONY: help setup lock demo test test-unit test-coverage test-verbose lint format clean
 
 help: ## list the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -54,7 +54,8 @@ lock: setup ## refresh requirements.lock from pyproject.toml (UPGRADE=1 for the 
 demo: setup ## sandbox + every notebook end to end; reports/ holds the results (KEEP=1 leaves the sandbox up)
 	@$(ORDERS) demo $(if $(KEEP),--keep)
 
-test: setup $(VENV)/.chromium ## everything CI runs
+test: setup $(VENV)/.chromium ## everything CI runs (static checks first)
+	@$(MAKE) --no-print-directory lint
 	$(PYTEST) tests/unit $(LAMBDA_COV) --cov-report=term --cov-fail-under=90 -q
 	$(PYTEST) tests/cdk -q
 	$(PYTEST) tests/sandbox tests/integration -q
@@ -63,6 +64,18 @@ test: setup $(VENV)/.chromium ## everything CI runs
 	$(PYTEST) tests/notebooks -q
 	$(NBVAL)
 	$(PYTEST) tests/browser -q
+
+# The same checks as .pre-commit-config.yaml and the pull-request workflow; configured in
+# pyproject.toml. mypy's first run takes about a minute and a half (the CDK's types), then
+# about a second from its cache.
+lint: setup ## static checks: ruff (lint, format) and mypy on orders_lib, lambdas and cdk
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup ## apply ruff's fixes and formatting (then review the diff)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 test-unit: setup ## unit tests (moto in-process, no network)
 	$(PYTEST) tests/unit -q

@@ -47,7 +47,7 @@ def test_pull_request_validation_runs_unit_cdk_synth_and_notebooks():
     document = load("pull-request.yml")
     assert "pull_request" in document["on"]
     runs = [step["run"] for step in steps(document) if "run" in step]
-    for target in ("make test-unit", "make test-cdk", "make synth", "make test-notebooks"):
+    for target in ("make lint", "make test-unit", "make test-cdk", "make synth", "make test-notebooks"):
         assert target in runs
     assert "id-token" not in document.get("permissions", {})  # no AWS access on pull requests
 

@@ -72,3 +72,26 @@ def test_notebooks_keep_test_markers_in_tags_not_in_the_code():
         code = [cell for cell in book.cells if cell.cell_type == "code"]
         assert not [c.source for c in code if "NBVAL" in c.source], path.name
         assert any("nbval-check-output" in c.metadata.get("tags", []) for c in code), f"{path.name} checks nothing"
+
+
+def makefile_recipe(target: str) -> list[str]:
+    lines = (ROOT / "Makefile").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{target}:"))
+    recipe = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
+    return recipe
+
+
+def test_pre_commit_runs_what_make_lint_runs():
+    hooks = [hook for repo in yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"] for hook in repo["hooks"]]
+    from_hooks = {" ".join(hook["entry"].replace(".venv/bin/", "").split()[:2]).removesuffix(" --force-exclude") for hook in hooks}
+    from_make = {" ".join(line.replace("$(BIN)/", "").split()[:2]) for line in makefile_recipe("lint")}
+    assert from_hooks == from_make == {"ruff check", "ruff format", "mypy"}
+    assert all(hook["language"] == "system" for hook in hooks), "the hooks run the pinned tools of .venv"
+
+
+def test_make_test_starts_with_the_static_checks():
+    assert makefile_recipe("test")[0].endswith("lint")
