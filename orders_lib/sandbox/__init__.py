@@ -5,9 +5,9 @@ documents it. One package per AWS service; each holds the rules (pure, unit-test
 
 * ``lambda_/invocation``: concurrency and throttles (``capacity``), the one way in
   (``invoker``), warm workers (``runtime``, ``worker``);
-* ``lambda_/event_source_mapping``: polling a shard, batching, retries and bisection
-  (``shard_poller``), ``filtering``, on-failure ``destinations``, which pollers run
-  (``supervisor``);
+* ``lambda_/event_source_mapping``: polling a shard and batching (``shard_poller``), what an
+  invocation's result means: checkpoint, retry, bisection, discard (``retries``),
+  ``filtering``, on-failure ``destinations``, which pollers run (``supervisor``);
 * ``dynamodb``: stream records in Lambda's shape (``streams``), ``ttl``;
 * ``cloudwatch``: the ``metric_store``, embedded metrics (``emf``), an alarm's state
   (``alarm_rules``), evaluation and history (``service``);

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from orders_lib.sandbox.lambda_.event_source_mapping import shard_poller
-from orders_lib.sandbox.lambda_.event_source_mapping.shard_poller import InvokeResult, MappingConfig, ShardPoller
+from orders_lib.sandbox.lambda_.event_source_mapping.config import MappingConfig
+from orders_lib.sandbox.lambda_.event_source_mapping.retries import InvokeResult
+from orders_lib.sandbox.lambda_.event_source_mapping.shard_poller import ShardPoller
 
 from .events import STREAM_ARN, stream_record
 

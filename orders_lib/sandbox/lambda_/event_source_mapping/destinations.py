@@ -9,10 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+
+from orders_lib.sandbox.lambda_.event_source_mapping.retries import InvokeResult, Record, sequence
 
 LOG = logging.getLogger(__name__)
 Credentials = Callable[[str], dict[str, str]]  # function name -> AWS_ACCESS_KEY_ID, ... as the runtime gets them
@@ -54,3 +58,47 @@ class OnFailureDestinations:
                     aws_session_token=credentials["AWS_SESSION_TOKEN"],
                 )
             return self._clients[key]
+
+
+def _iso(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch_s * 1000) % 1000:03d}Z"
+
+
+def on_failure_record(
+    records: list[Record],
+    condition: str,
+    result: InvokeResult | None,
+    attempts: int,
+    *,
+    function_arn: str,
+    stream_arn: str,
+    shard_id: str,
+    now: float,
+) -> dict[str, Any]:
+    """The record Lambda sends for discarded stream records: ``requestContext``,
+    ``responseContext`` and ``DDBStreamBatchInfo`` (the records themselves are not in it).
+    https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html#services-dynamodb-errors"""
+    arrivals = [r["dynamodb"].get("ApproximateCreationDateTime", now) for r in records]
+    response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if result is not None and result.function_error:
+        response["functionError"] = result.function_error
+    return {
+        "requestContext": {
+            "requestId": result.request_id if result else str(uuid.uuid4()),
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": attempts,
+        },
+        "responseContext": response,
+        "version": "1.0",
+        "timestamp": _iso(now),
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": sequence(records[0]),
+            "endSequenceNumber": sequence(records[-1]),
+            "approximateArrivalOfFirstRecord": _iso(min(arrivals)),
+            "approximateArrivalOfLastRecord": _iso(max(arrivals)),
+            "batchSize": len(records),
+            "streamArn": stream_arn,
+        },
+    }

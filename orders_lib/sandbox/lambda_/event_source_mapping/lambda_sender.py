@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from orders_lib.sandbox.lambda_.event_source_mapping.shard_poller import InvokeResult
+from orders_lib.sandbox.lambda_.event_source_mapping.retries import InvokeResult
 from orders_lib.sandbox.lambda_.invocation.capacity import Throttled
 from orders_lib.sandbox.lambda_.invocation.invoker import Invocations
 from orders_lib.sandbox.lambda_.moto_patches import function_named, function_reserved, function_spec

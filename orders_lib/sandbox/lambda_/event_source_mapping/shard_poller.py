@@ -1,29 +1,22 @@
-"""DynamoDB stream event source mappings, run as AWS documents them.
+"""DynamoDB stream event source mappings, run as AWS documents them: one ``ShardPoller`` per
+mapping and shard, processing records in order.
 
-One ``ShardPoller`` per mapping and shard, processing records in order:
-
-* reads the shard from the mapping's starting position, drops records that do
-  not pass ``FilterCriteria`` (they never reach the function) and batches up to
-  ``BatchSize`` records, waiting up to ``MaximumBatchingWindowInSeconds``. The
-  iterator moves past what was read only once every record has been evaluated:
-  if the filters cannot be, the records are read again at the next poll;
-* invokes the function synchronously with ``{"Records": [...]}`` in Lambda's
-  event shape (``eventSourceARN`` and ``awsRegion`` added);
-* success checkpoints past the batch. With ``ReportBatchItemFailures``, a
-  response naming failed sequence numbers checkpoints before the lowest one and
-  retries from there; an empty or null ``itemIdentifier``, or one not in the
-  batch, fails the whole batch;
-* a function error (exception, timeout, crash) fails the batch: it is retried,
-  split in two first when ``BisectBatchOnFunctionError`` is on, until
-  ``MaximumRetryAttempts`` retries are spent (halves inherit the count);
-* a throttled invocation (the function at its concurrency limit) is not a
-  function error: the batch is retried with a growing backoff and no attempt
-  is counted, until it succeeds or its records pass their maximum age
-  (https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html);
-* records older than ``MaximumRecordAgeInSeconds`` are discarded;
-* discarded records produce the documented on-failure record
-  (``requestContext``, ``responseContext``, ``DDBStreamBatchInfo``) sent to the
+* It reads the shard from the mapping's starting position, drops records that do not pass
+  ``FilterCriteria`` (``filtering``: they never reach the function) and batches up to
+  ``BatchSize`` records, waiting up to ``MaximumBatchingWindowInSeconds``. The iterator moves
+  past what was read only once every record has been evaluated: if the filters cannot be,
+  the records are read again at the next poll.
+* It invokes the function synchronously with ``{"Records": [...]}`` in Lambda's event shape
+  (``eventSourceARN`` and ``awsRegion`` added).
+* What a result means (checkpoint, partial failure, retry, bisection, retries spent) is
+  decided in ``retries``.
+* A throttled invocation (the function at its concurrency limit) is not a function error:
+  the batch is retried with a growing backoff and no attempt is counted, until it succeeds
+  or its records pass their maximum age.
+* Records older than ``MaximumRecordAgeInSeconds`` are discarded.
+* Discarded records produce the documented on-failure record (``destinations``), sent to the
   ``DestinationConfig.OnFailure`` queue or topic, and the shard moves on.
+https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html
 """
 
 from __future__ import annotations
@@ -31,65 +24,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from orders_lib.sandbox.lambda_.event_source_mapping.filtering import parse_filter_criteria, passes
+from orders_lib.sandbox.lambda_.event_source_mapping.config import MappingConfig
+from orders_lib.sandbox.lambda_.event_source_mapping.destinations import on_failure_record
+from orders_lib.sandbox.lambda_.event_source_mapping.filtering import passes
+from orders_lib.sandbox.lambda_.event_source_mapping.retries import InvokeResult, after_failure, failure_index, sequence
 
 LOG = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.25  # Lambda polls a stream shard four times a second
 READ_LIMIT = 1000
 RETRY_BACKOFF_S = 0.02
 THROTTLE_BACKOFF_S = (0.05, 1.0)  # first and longest wait after a throttled invocation
-
-
-@dataclass(frozen=True)
-class MappingConfig:
-    uuid: str
-    function_arn: str
-    stream_arn: str
-    batch_size: int = 100
-    batching_window_s: float = 0.0
-    starting_position: str = "TRIM_HORIZON"
-    max_retry_attempts: int = -1
-    bisect_on_error: bool = False
-    report_batch_item_failures: bool = False
-    max_record_age_s: int = -1
-    on_failure_arn: str | None = None
-    filters: list[dict[str, Any]] = field(default_factory=list)
-    enabled: bool = True
-
-    @classmethod
-    def from_api(cls, config: dict[str, Any]) -> MappingConfig:
-        """From a ``GetEventSourceMapping`` / ``ListEventSourceMappings`` entry."""
-        destination = (config.get("DestinationConfig") or {}).get("OnFailure") or {}
-        return cls(
-            uuid=config["UUID"],
-            function_arn=config["FunctionArn"],
-            stream_arn=config["EventSourceArn"],
-            batch_size=int(config.get("BatchSize") or 100),
-            batching_window_s=float(config.get("MaximumBatchingWindowInSeconds") or 0),
-            starting_position=config.get("StartingPosition") or "TRIM_HORIZON",
-            max_retry_attempts=int(config["MaximumRetryAttempts"]) if config.get("MaximumRetryAttempts") is not None else -1,
-            bisect_on_error=bool(config.get("BisectBatchOnFunctionError")),
-            report_batch_item_failures="ReportBatchItemFailures" in (config.get("FunctionResponseTypes") or []),
-            max_record_age_s=int(config["MaximumRecordAgeInSeconds"]) if config.get("MaximumRecordAgeInSeconds") is not None else -1,
-            on_failure_arn=destination.get("Destination"),
-            filters=parse_filter_criteria(config.get("FilterCriteria")),
-            enabled=config.get("State", "Enabled") in ("Enabled", "Enabling", "Updating") and config.get("Enabled", True) is not False,
-        )
-
-
-@dataclass
-class InvokeResult:
-    request_id: str
-    payload: Any
-    function_error: str | None = None
-    throttled: str | None = None  # the throttle reason: the function never ran
 
 
 class ReadRefused(Exception):
@@ -127,14 +76,6 @@ class PollerStats:
     filter_errors: int = 0  # polls whose records the filters could not be evaluated on (read again later)
     destination_failures: int = 0  # on-failure records that could not be sent (lost, as on AWS)
     last_result: str = "No records processed"
-
-
-def _iso(epoch_s: float) -> str:
-    return datetime.fromtimestamp(epoch_s, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch_s * 1000) % 1000:03d}Z"
-
-
-def _sequence(record: dict[str, Any]) -> str:
-    return record["dynamodb"]["SequenceNumber"]
 
 
 class ShardPoller:
@@ -197,7 +138,7 @@ class ShardPoller:
                 self._buffer.append(record)
             else:
                 self.stats.records_filtered += 1
-                self.checkpoint = _sequence(record) if not self._buffer and not self._work else self.checkpoint
+                self.checkpoint = sequence(record) if not self._buffer and not self._work else self.checkpoint
         return bool(records)
 
     def _filter_failed(self, error: Exception) -> bool:
@@ -263,60 +204,58 @@ class ShardPoller:
         self._throttled_in_row = 0
         self.stats.invocations += 1
         self.stats.records_delivered += len(work.records)
-        failed_at = self._failure_index(work.records, result)
+        failed_at = failure_index(work.records, result, self.config.report_batch_item_failures)
         if failed_at is None:
             self._work.popleft()
-            self.checkpoint = _sequence(work.records[-1])
+            self.checkpoint = sequence(work.records[-1])
             self.stats.batches_succeeded += 1
             self.stats.last_result = "OK"
             return
         work.attempts += 1
-        if failed_at > 0:  # partial success: checkpoint before the first failed record
+        if failed_at > 0:
             self.stats.partial_failures += 1
-            self.checkpoint = _sequence(work.records[failed_at - 1])
-            work.records = work.records[failed_at:]
         else:
             self.stats.function_errors += bool(result.function_error)
             self.stats.partial_failures += not result.function_error
         self.stats.last_result = "PROBLEM: function error" if result.function_error else "PROBLEM: batch item failures"
-        retries = self.config.max_retry_attempts
-        if retries >= 0 and work.attempts > retries:
-            self._work.popleft()
-            self._discard(work.records, "RetryAttemptsExhausted", result, attempts=work.attempts)
+        outcome = after_failure(
+            work.records,
+            failed_at,
+            work.attempts,
+            function_error=bool(result.function_error),
+            max_retry_attempts=self.config.max_retry_attempts,
+            bisect_on_error=self.config.bisect_on_error,
+        )
+        if outcome.done:  # partial success: checkpoint before the first failed record
+            self.checkpoint = sequence(work.records[outcome.done - 1])
+        self._work.popleft()
+        if outcome.discarded:
+            self._discard(outcome.discarded, "RetryAttemptsExhausted", result, attempts=work.attempts)
             return
-        if result.function_error and self.config.bisect_on_error and len(work.records) > 1:
-            middle = len(work.records) // 2
-            self._work.popleft()
-            self._work.appendleft(_Work(work.records[middle:], work.attempts))
-            self._work.appendleft(_Work(work.records[:middle], work.attempts))
+        for batch in reversed(outcome.retry):
+            self._work.appendleft(_Work(batch, work.attempts))
         self._sleep(RETRY_BACKOFF_S * work.attempts)
 
-    def _failure_index(self, records: list[dict[str, Any]], result: InvokeResult) -> int | None:
-        """None on full success, else the index of the first record to retry."""
-        if result.function_error:
-            return 0
-        if not self.config.report_batch_item_failures or not isinstance(result.payload, dict):
-            return None
-        failures = result.payload.get("batchItemFailures")
-        if not failures:
-            return None
-        positions = {_sequence(r): i for i, r in enumerate(records)}
-        indexes = []
-        for failure in failures:
-            identifier = failure.get("itemIdentifier") if isinstance(failure, dict) else None
-            if not identifier or identifier not in positions:
-                return 0  # malformed response: the whole batch failed
-            indexes.append(positions[identifier])
-        return min(indexes)
-
     def _discard(self, records: list[dict[str, Any]], condition: str, result: InvokeResult | None, attempts: int) -> None:
-        self.checkpoint = _sequence(records[-1])
+        self.checkpoint = sequence(records[-1])
         self.stats.on_failure_records += 1
         LOG.warning("mapping %s discards %d record(s): %s", self.config.uuid, len(records), condition)
         if not self.config.on_failure_arn:
             return
         try:
-            self._send_failure(self.config.on_failure_arn, self.on_failure_record(records, condition, result, attempts))
+            self._send_failure(
+                self.config.on_failure_arn,
+                on_failure_record(
+                    records,
+                    condition,
+                    result,
+                    attempts,
+                    function_arn=self.config.function_arn,
+                    stream_arn=self.config.stream_arn,
+                    shard_id=self.shard_id,
+                    now=self._clock(),
+                ),
+            )
         except Exception as error:  # noqa: BLE001 - Lambda counts DestinationDeliveryFailures and moves on
             self.stats.destination_failures += 1
             LOG.error(
@@ -326,34 +265,6 @@ class ShardPoller:
                 len(records),
                 error,
             )
-
-    def on_failure_record(
-        self, records: list[dict[str, Any]], condition: str, result: InvokeResult | None, attempts: int
-    ) -> dict[str, Any]:
-        arrivals = [r["dynamodb"].get("ApproximateCreationDateTime", self._clock()) for r in records]
-        response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
-        if result is not None and result.function_error:
-            response["functionError"] = result.function_error
-        return {
-            "requestContext": {
-                "requestId": result.request_id if result else str(uuid.uuid4()),
-                "functionArn": self.config.function_arn,
-                "condition": condition,
-                "approximateInvokeCount": attempts,
-            },
-            "responseContext": response,
-            "version": "1.0",
-            "timestamp": _iso(self._clock()),
-            "DDBStreamBatchInfo": {
-                "shardId": self.shard_id,
-                "startSequenceNumber": _sequence(records[0]),
-                "endSequenceNumber": _sequence(records[-1]),
-                "approximateArrivalOfFirstRecord": _iso(min(arrivals)),
-                "approximateArrivalOfLastRecord": _iso(max(arrivals)),
-                "batchSize": len(records),
-                "streamArn": self.config.stream_arn,
-            },
-        }
 
     # -- the loop ------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:

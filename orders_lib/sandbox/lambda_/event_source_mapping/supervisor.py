@@ -17,7 +17,8 @@ from typing import Any
 
 from moto.awslambda.models import lambda_backends
 
-from orders_lib.sandbox.lambda_.event_source_mapping.shard_poller import FailureSink, Invoker, MappingConfig, ShardPoller, StreamReader
+from orders_lib.sandbox.lambda_.event_source_mapping.config import MappingConfig
+from orders_lib.sandbox.lambda_.event_source_mapping.shard_poller import FailureSink, Invoker, ShardPoller, StreamReader
 
 LOG = logging.getLogger(__name__)
 SYNC_INTERVAL_S = 0.5
