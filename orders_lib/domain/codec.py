@@ -7,11 +7,26 @@ from decimal import Decimal
 from typing import Any
 
 
+class NonFiniteNumber(ValueError):
+    """A Decimal infinity or NaN: JSON has no such number, so it is never written.
+
+    ``str()`` would write ``"NaN"`` and ``"Infinity"`` as strings that read back as
+    text, not numbers; ``loads`` refuses them as bare constants for the same reason.
+    """
+
+    def __init__(self, value: Decimal):
+        super().__init__(f"cannot encode {value} as JSON: numbers must be finite")
+        self.value = value
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        # Integral values (quantities, epoch seconds read back from DynamoDB)
-        # stay integers; money keeps its two places as a string.
-        return int(value) if value == value.to_integral_value() and value.as_tuple().exponent >= 0 else str(value)
+        if not value.is_finite():
+            raise NonFiniteNumber(value)
+        # Integral values written without a fraction (quantities, epoch seconds read
+        # back from DynamoDB) stay integers; money keeps its two places as a string.
+        exponent = value.as_tuple().exponent  # an int once finite ('n', 'N', 'F' mark NaN, sNaN, Infinity)
+        return int(value) if isinstance(exponent, int) and exponent >= 0 else str(value)
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
