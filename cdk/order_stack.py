@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from aws_cdk import CfnOutput, Duration, Fn, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -19,22 +19,18 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 import nag
 from monitoring import OrderMonitoring, Watched
+from orders_lib.deploy import powertools
 from orders_lib.deploy.naming import ResourceNames
 from orders_lib.pipeline.metrics import NAMESPACE as METRICS_NAMESPACE
 
-# Powertools for AWS Lambda (Python) V3, public layer for Python 3.12 on arm64,
-# published by AWS in every commercial region under account 017000801446.
-# Version 27 is the layer the Powertools documentation listed when this stack
-# was written (Powertools 3.2x); pyproject pins aws-lambda-powertools>=3,<4 for
-# the unit tests. Bump both together.
-POWERTOOLS_LAYER_VERSION = 27
-POWERTOOLS_LAYER_ARN = (
-    f"arn:aws:lambda:${{AWS::Region}}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:{POWERTOOLS_LAYER_VERSION}"
-)
+# The functions' runtime and architecture; they also choose the Powertools layer build.
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
 TTL_DAYS = 7
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 
@@ -68,7 +64,7 @@ class OrderStack(Stack):
         self.dlq = self._dlq()
 
         code = lambda_.Code.from_asset(str(asset_dir), exclude=["__pycache__", "*.pyc"])
-        powertools = lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", Fn.sub(POWERTOOLS_LAYER_ARN))
+        powertools_layer = self._powertools_layer()
 
         self.create_log_group = self._log_group("CreateOrderLogGroup", names.create_function)
         self.create_role = self._role("CreateOrderRole", "CreateOrder: conditional put of new orders", self.create_log_group)
@@ -90,7 +86,7 @@ class OrderStack(Stack):
             role=self.create_role,
             log_group=self.create_log_group,
             code=code,
-            layer=powertools,
+            layer=powertools_layer,
         )
 
         self.process_log_group = self._log_group("ProcessOrderLogGroup", names.process_function)
@@ -107,7 +103,7 @@ class OrderStack(Stack):
             role=self.process_role,
             log_group=self.process_log_group,
             code=code,
-            layer=powertools,
+            layer=powertools_layer,
         )
         self.mapping = self._event_source_mapping()
         self.monitoring = OrderMonitoring(
@@ -186,6 +182,20 @@ class OrderStack(Stack):
         )
 
     # --- functions ----------------------------------------------------------
+
+    def _powertools_layer(self) -> lambda_.ILayerVersion:
+        """Powertools' public layer of the installed release, the one the tests ran.
+
+        Its ARN is the value of the public SSM parameter Powertools publishes for
+        that release, resolved by CloudFormation on deploy (a template parameter of
+        type ``AWS::SSM::Parameter::Value<String>``), instead of a layer number
+        written here, which nothing tied to the release the tests run. Synth
+        stays offline: ``value_from_lookup`` would need credentials.
+        See ``orders_lib/deploy/powertools.py``.
+        """
+        parameter = powertools.layer_parameter(RUNTIME.name, ARCHITECTURE.name, powertools.installed_version())
+        arn = ssm.StringParameter.value_for_string_parameter(self, parameter)
+        return lambda_.LayerVersion.from_layer_version_arn(self, "PowertoolsLayer", arn)
 
     def _log_group(self, construct_id: str, function_name: str) -> logs.LogGroup:
         return logs.LogGroup(
@@ -268,8 +278,8 @@ class OrderStack(Stack):
             self,
             construct_id,
             function_name=name,
-            runtime=lambda_.Runtime.PYTHON_3_12,
-            architecture=lambda_.Architecture.ARM_64,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
             memory_size=256,
             timeout=timeout,
             handler=handler,

@@ -51,6 +51,7 @@ from orders_lib.sandbox.logs import moto_patches as logs_patches
 from orders_lib.sandbox.logs.function_logs import FunctionLogs
 from orders_lib.sandbox.sns import moto_patches as sns_patches
 from orders_lib.sandbox.sqs import moto_patches as sqs_patches
+from orders_lib.sandbox.ssm import public_parameters
 from orders_lib.settings import Settings
 
 # Threads for plain API calls on each listener, made as needed. Most calls are
@@ -149,6 +150,7 @@ class Sandbox:
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         self._install_patches()
+        public_parameters.add_to(self.account, self.region)  # the Powertools layer parameter the stack reads
         backend_app = DomainDispatcherApplication(create_backend_app)
         public = Front(
             backend_app,

@@ -95,9 +95,8 @@ def test_functions(raw, name, handler, timeout, env_keys):
     assert props["MemorySize"] == 256 and props["Timeout"] == timeout and props["Handler"] == handler
     assert set(props["Environment"]["Variables"]) == env_keys
     assert props["KmsKeyArn"] == key_ref(raw)
-    assert props["Layers"] == [
-        {"Fn::Sub": "arn:aws:lambda:${AWS::Region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:27"}
-    ]
+    (layer,) = props["Layers"]  # Powertools' public layer, by its SSM parameter: see test_powertools.py
+    assert raw["Parameters"][layer["Ref"]]["Type"] == "AWS::SSM::Parameter::Value<String>"
     log_group = raw["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
     assert log_group == {"LogGroupName": f"/aws/lambda/{name}", "RetentionInDays": 30, "KmsKeyId": key_ref(raw)}
     role = raw["Resources"][props["Role"]["Fn::GetAtt"][0]]["Properties"]

@@ -11,3 +11,12 @@ def test_the_fingerprint_follows_the_sources_and_the_stage(tmp_path):
     assert fingerprint(tmp_path, "dev") != first
     (tmp_path / "lambdas" / "create_order.py").write_text("handler = 2\n")
     assert fingerprint(tmp_path, None) != first
+
+
+def test_the_fingerprint_follows_the_installed_powertools(tmp_path, monkeypatch):
+    """The template names the layer of the installed release: a new one needs a new synth."""
+    from orders_lib.deploy import powertools
+
+    first = fingerprint(tmp_path, None)
+    monkeypatch.setattr(powertools, "installed_version", lambda: "3.99.1")
+    assert fingerprint(tmp_path, None) != first

@@ -8,7 +8,8 @@ checks for.
 
 The synth (~5 s, most of a sandbox start) is skipped when nothing it reads has
 changed since the last one: a fingerprint of the stack's and the Lambda
-asset's sources is kept next to the cloud assembly.
+asset's sources, and of the installed Powertools release (whose layer the
+template names), is kept next to the cloud assembly.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import hashlib
 from pathlib import Path
 from typing import Any, Protocol
 
+from orders_lib.deploy import powertools
 from orders_lib.sandbox.cloudformation.deploy import deploy_stack, deploy_template
 
 
@@ -48,7 +50,7 @@ SOURCES = (
 
 
 def fingerprint(root: Path, stage: str | None) -> str:
-    digest = hashlib.sha256(f"stage={stage}".encode())
+    digest = hashlib.sha256(f"stage={stage} powertools={powertools.installed_version()}".encode())
     for pattern in SOURCES:
         for path in sorted(root.glob(pattern)):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())

@@ -1,0 +1,1 @@
+"""SSM in the sandbox: the public parameters of AWS's that the stack reads."""
