@@ -46,7 +46,9 @@ def add_to(account_id: str, region: str) -> str:
     parameters = ssm_backends[account_id][region]._parameters
     if name not in parameters:
         parameters[name].append(
-            Parameter(
+            # moto's Parameter leaves two CloudFormation hooks abstract in its typing only;
+            # moto builds its own public parameters (AMI ids) the same way.
+            Parameter(  # type: ignore[abstract]
                 account_id=account_id,
                 name=name,
                 value=stand_in_layer_arn(account_id, region),
