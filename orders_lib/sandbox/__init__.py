@@ -11,7 +11,8 @@ documents it. One package per AWS service; each holds the rules (pure, unit-test
 * ``dynamodb``: stream records in Lambda's shape (``streams``), ``ttl``;
 * ``cloudwatch``: the ``metric_store``, embedded metrics (``emf``), an alarm's state
   (``alarm_rules``), evaluation and history (``service``);
-* ``logs``, ``sns``, ``sqs``: the functions' log writes, the chaos switch, queue fixes;
+* ``logs``, ``sns``, ``sqs``, ``ssm``: the functions' log writes, the chaos switch, queue
+  fixes, the public parameters every account can read (Powertools' layer);
 * ``cloudformation``: deploying the CDK stack (``deploy``, ``stack``) and moto's fixes;
 * ``iam``: which action on which resource, policy evaluation, enforcement;
 * ``http``: the listeners before moto's WSGI app, and the ``/_sandbox/`` control API.
