@@ -54,16 +54,19 @@ lock: setup ## refresh requirements.lock from pyproject.toml (UPGRADE=1 for the 
 demo: setup ## sandbox + every notebook end to end; reports/ holds the results (KEEP=1 leaves the sandbox up)
 	@$(ORDERS) demo $(if $(KEEP),--keep)
 
-test: setup $(VENV)/.chromium ## everything CI runs (static checks first)
-	@$(MAKE) --no-print-directory lint
-	$(PYTEST) tests/unit $(LAMBDA_COV) --cov-report=term --cov-fail-under=90 -q
-	$(PYTEST) tests/cdk -q
-	$(PYTEST) tests/sandbox tests/integration -q
-	$(PYTEST) tests/reliability -q
-	$(PY) -m orders_lib.bench.security
-	$(PYTEST) tests/notebooks -q
-	$(NBVAL)
-	$(PYTEST) tests/browser -q
+# Each stage is timed (orders_lib/bench/stages.py); the run ends with a table of the stages' times.
+STAGE := $(PY) -m orders_lib.bench.stages run
+test: setup $(VENV)/.chromium ## everything CI runs (static checks first), then each stage's wall time
+	@$(STAGE) --first lint -- $(MAKE) --no-print-directory lint
+	@$(STAGE) unit -- $(PYTEST) tests/unit $(LAMBDA_COV) --cov-report=term --cov-fail-under=90 -q
+	@$(STAGE) cdk -- $(PYTEST) tests/cdk -q
+	@$(STAGE) sandbox -- $(PYTEST) tests/sandbox tests/integration -q
+	@$(STAGE) reliability -- $(PYTEST) tests/reliability -q
+	@$(STAGE) security -- $(PY) -m orders_lib.bench.security
+	@$(STAGE) notebooks -- $(PYTEST) tests/notebooks -q
+	@$(STAGE) nbval -- $(NBVAL)
+	@$(STAGE) browser -- $(PYTEST) tests/browser -q
+	@$(PY) -m orders_lib.bench.stages report
 
 # The same checks as .pre-commit-config.yaml and the pull-request workflow; configured in
 # pyproject.toml. mypy's first run takes about a minute and a half (the CDK's types), then
