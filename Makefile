@@ -22,13 +22,18 @@ LAMBDA_COV := --cov=orders_lib.domain --cov=orders_lib.aws --cov=orders_lib.pipe
 help: ## list the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
+# uv installs the lock (the same pins pip would install, in a fraction of the time); pip only
+# brings uv itself.
+UV_VERSION := 0.13.9
+UV_INSTALL := $(BIN)/uv pip install --quiet --python $(PY)
+
 $(STAMP): pyproject.toml requirements.lock package.json package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + "); set PYTHON=python3.12")'
 	@command -v npm >/dev/null || { echo "npm (Node.js 20+) is needed for the AWS CDK command line"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.lock
-	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(UV_INSTALL) -r requirements.lock
+	$(UV_INSTALL) --no-deps -e .
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -46,7 +51,7 @@ setup: $(STAMP) ## create .venv, install Python and npm packages (fast when noth
 # (UPGRADE=1 takes the newest). soupsieve is left free: its newest release needs Python 3.11.5,
 # and Debian 12 ships 3.11.2, so the lock carries one version for each.
 lock: setup ## refresh requirements.lock from pyproject.toml (UPGRADE=1 for the newest versions)
-	$(PY) -m pip install --quiet uv
+	$(PY) -m pip install --quiet uv==$(UV_VERSION)
 	$(PY) -m pip freeze --exclude-editable | grep -v -e '^uv==' -e '^soupsieve==' > $(VENV)/lock-constraints.txt
 	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 --quiet \
 		$(if $(UPGRADE),,--constraint $(VENV)/lock-constraints.txt) --custom-compile-command 'make lock' -o requirements.lock

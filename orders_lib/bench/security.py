@@ -47,8 +47,11 @@ def ensure_checkov() -> Path:
     if binary.exists() and stamp.exists() and stamp.read_text().strip() == CHECKOV_SPEC:
         return binary
     print(f"installing {CHECKOV_SPEC} into {CHECKOV_VENV.relative_to(ROOT)} (once) ...", flush=True)
-    venv.EnvBuilder(with_pip=True, clear=True).create(CHECKOV_VENV)
-    subprocess.run([str(CHECKOV_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet", CHECKOV_SPEC], check=True)
+    uv = Path(sys.executable).with_name("uv")  # make setup installs uv: ~6x faster than pip here
+    venv.EnvBuilder(with_pip=not uv.exists(), clear=True).create(CHECKOV_VENV)
+    python = str(CHECKOV_VENV / "bin" / "python")
+    install = [str(uv), "pip", "install", "--python", python] if uv.exists() else [python, "-m", "pip", "install"]
+    subprocess.run([*install, "--quiet", CHECKOV_SPEC], check=True)
     stamp.write_text(CHECKOV_SPEC + "\n")
     return binary
 
