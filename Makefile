@@ -59,19 +59,32 @@ lock: setup ## refresh requirements.lock from pyproject.toml (UPGRADE=1 for the 
 demo: setup ## sandbox + every notebook end to end; reports/ holds the results (KEEP=1 leaves the sandbox up)
 	@$(ORDERS) demo $(if $(KEEP),--keep)
 
-# Each stage is timed (orders_lib/bench/stages.py); the run ends with a table of the stages' times.
+# make test runs its stages in three lanes at once: the static checks and the tests that need no
+# sandbox (CPU-bound), and two lanes whose stages mostly wait on their sandboxes, workers and
+# kernels (about half a core each). Each lane's output is printed whole when it ends; each stage
+# is timed (orders_lib/bench/stages.py) and the run ends with the table of stages.
 STAGE := $(PY) -m orders_lib.bench.stages run
-test: setup $(VENV)/.chromium ## everything CI runs (static checks first), then each stage's wall time
-	@$(STAGE) --first lint -- $(MAKE) --no-print-directory lint
+TEST_LANES := test-lane-checks test-lane-sandbox test-lane-workbook
+.PHONY: $(TEST_LANES)
+test: setup $(VENV)/.chromium ## everything CI runs, in three lanes at once, then each stage's time
+	@$(PY) -m orders_lib.bench.stages start
+	@$(MAKE) --no-print-directory -j3 --output-sync=target $(TEST_LANES) || { $(PY) -m orders_lib.bench.stages report; exit 1; }
+	@$(PY) -m orders_lib.bench.stages report
+
+test-lane-checks:
+	@$(STAGE) lint -- $(MAKE) --no-print-directory lint
 	@$(STAGE) unit -- $(PYTEST) tests/unit $(LAMBDA_COV) --cov-report=term --cov-fail-under=90 -q
 	@$(STAGE) cdk -- $(PYTEST) tests/cdk -q
+	@$(STAGE) security -- $(PY) -m orders_lib.bench.security
+
+test-lane-sandbox:
 	@$(STAGE) sandbox -- $(PYTEST) tests/sandbox tests/integration -q
 	@$(STAGE) reliability -- $(PYTEST) tests/reliability -q
-	@$(STAGE) security -- $(PY) -m orders_lib.bench.security
+
+test-lane-workbook:
 	@$(STAGE) notebooks -- $(PYTEST) tests/notebooks -q
 	@$(STAGE) nbval -- $(NBVAL)
 	@$(STAGE) browser -- $(PYTEST) tests/browser -q
-	@$(PY) -m orders_lib.bench.stages report
 
 # The same checks as .pre-commit-config.yaml and the pull-request workflow; configured in
 # pyproject.toml. mypy's first run takes about a minute and a half (the CDK's types), then

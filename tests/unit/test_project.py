@@ -53,8 +53,9 @@ def test_environment_yml_installs_the_lock():
 
 
 def test_make_setup_installs_the_lock():
-    makefile = (ROOT / "Makefile").read_text()
-    assert "pip install --quiet -r requirements.lock" in makefile and "--no-deps -e ." in makefile
+    setup = makefile_recipe("$(STAMP)")
+    assert "$(UV_INSTALL) -r requirements.lock" in setup and "$(UV_INSTALL) --no-deps -e ." in setup
+    assert "uv pip install --quiet --python $(PY)" in (ROOT / "Makefile").read_text()
 
 
 def test_handlers_stay_thin():
@@ -93,5 +94,6 @@ def test_pre_commit_runs_what_make_lint_runs():
     assert all(hook["language"] == "system" for hook in hooks), "the hooks run the pinned tools of .venv"
 
 
-def test_make_test_starts_with_the_static_checks():
-    assert makefile_recipe("test")[0].endswith("lint")
+def test_make_test_runs_the_static_checks_first_in_its_checks_lane():
+    assert "test-lane-checks" in (ROOT / "Makefile").read_text().split("TEST_LANES :=")[1].splitlines()[0]
+    assert makefile_recipe("test-lane-checks")[0].endswith("lint")

@@ -14,6 +14,7 @@ template names), is kept next to the cloud assembly.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 from pathlib import Path
 from typing import Any, Protocol
@@ -63,15 +64,20 @@ def assembly_for_sandbox(stage: str | None = None) -> Any:
 
     outdir = ROOT / SANDBOX_ASSEMBLY_DIR
     marker = outdir / FINGERPRINT_FILE
-    current = fingerprint(ROOT, stage)
-    if marker.exists() and marker.read_text() == current:
-        try:
-            return read_assembly(outdir, names_for(stage).stack)
-        except (OSError, ValueError):
-            pass  # incomplete or damaged: synthesize again
-    assembly = synthesize(outdir, stage=stage, sandbox=True)
-    marker.write_text(current)
-    return assembly
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    # One synth at a time into the shared folder: sandboxes started at once (make test's lanes)
+    # wait for the first one's assembly instead of writing over it.
+    with (outdir.parent / f"{outdir.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = fingerprint(ROOT, stage)
+        if marker.exists() and marker.read_text() == current:
+            try:
+                return read_assembly(outdir, names_for(stage).stack)
+            except (OSError, ValueError):
+                pass  # incomplete or damaged: synthesize again
+        assembly = synthesize(outdir, stage=stage, sandbox=True)
+        marker.write_text(current)
+        return assembly
 
 
 BOOTSTRAP_STACK = "CDKToolkit"
