@@ -116,7 +116,9 @@ STAGE ?=
 REMOVAL ?=
 CDK_APPROVAL ?= broadening
 CDK := cd cdk && PATH="$(CURDIR)/$(BIN):$$PATH" ../node_modules/.bin/cdk
-CDK_CONTEXT := $(if $(STAGE),-c stage=$(STAGE)) $(if $(REMOVAL),-c removal=$(REMOVAL))
+# Each stage synthesizes into a folder of its own: the CDK CLI locks its output folder, so two
+# stages deployed at once (make test's lanes, or a person and CI) would otherwise refuse each other.
+CDK_CONTEXT := $(if $(STAGE),-c stage=$(STAGE) --output ../cdk.out-$(STAGE)) $(if $(REMOVAL),-c removal=$(REMOVAL))
 AWS_CHECK := $(PY) -m orders_lib.deploy.credentials
 # The same `orders` commands as on the sandbox, pointed at AWS and the stage's stack.
 ON_AWS := $(BIN)/orders --target aws $(if $(STAGE),--stack techtest-orders-$(STAGE))
@@ -242,7 +244,7 @@ notebooks-refresh: setup ## re-run the notebooks in place on a fresh sandbox (af
 
 clean: ## remove the virtualenv, node_modules and build output
 	-$(BIN)/orders sandbox stop 2>/dev/null
-	rm -rf $(VENV) node_modules cdk.out build reports .sandbox .pytest_cache .hypothesis .coverage
+	rm -rf $(VENV) node_modules cdk.out cdk.out-* build reports .sandbox .pytest_cache .hypothesis .coverage
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 # --- Evidence: reliability, security, benchmark ---

@@ -55,6 +55,15 @@ TARGETS = [
         "and CloudWatch log writes; all of it shares 2 cores with the emulator (not profiled further)",
     ),
     Target(
+        "pipeline_vs_moto_put_item",
+        "pipeline orders/s / moto in-process PutItem/s (same run)",
+        0.15,
+        True,
+        "a whole order costs the sandbox process about as much as ten in-process PutItems (Invoke, PutItem, "
+        "log writes, the stream record, its share of BatchGetItem and PublishBatch, the SNS -> SQS delivery, "
+        "UpdateItem, metrics), all on one core; not profiled yet",
+    ),
+    Target(
         "latency_ms.p50",
         "write -> PROCESSED p50 (ms)",
         100,
@@ -321,6 +330,31 @@ def cold_start(runs: int = 5) -> dict[str, Any]:
     }
 
 
+def moto_put_item_rate(items: int = 2000) -> dict[str, float]:
+    """PutItem/s through boto3 into moto in this process (one thread, no HTTP): the machine's own
+    reference for the sandbox, measured in the same run, so that pipeline orders/s divided by it
+    compares machines that differ threefold in speed."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(
+            TableName="reference",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        item = {"status": {"S": "NEW"}, "total": {"N": "12.50"}, "customer": {"S": "C-1001"}}
+        for n in range(50):  # warm: botocore loads its models on the first calls
+            ddb.put_item(TableName="reference", Item={"pk": {"S": f"warm-{n}"}, **item})
+        started = time.perf_counter()
+        for n in range(items):
+            ddb.put_item(TableName="reference", Item={"pk": {"S": f"order-{n}"}, **item})
+        elapsed = time.perf_counter() - started
+    return {"moto_in_process_put_item_per_s": round(items / elapsed, 1)}
+
+
 def synth_time() -> dict[str, float]:
     from ..deploy.synth import synthesize
 
@@ -387,6 +421,8 @@ def run(orders: int, latency_orders: int, rate: float, api_orders: int, with_syn
             results.update(emulator_bound(aws, outputs["TopicArn"], orders))
             results.update(pipeline_rate(aws, outputs["TableName"], orders))
             results["throughput_ratio"] = round(results["pipeline_orders_per_s"] / results["emulator_orders_per_s"], 3)
+            results.update(moto_put_item_rate())
+            results["pipeline_vs_moto_put_item"] = round(results["pipeline_orders_per_s"] / results["moto_in_process_put_item_per_s"], 3)
             results.update(latency(aws, outputs, latency_orders, rate))
             # The same at a rate below the pipeline's capacity: poll interval and batch cost, without backlog.
             light = latency(aws, outputs, 100, 10.0)
