@@ -25,8 +25,9 @@ RECORDS = Path(__file__).resolve().parents[2] / "build" / "test-stages"
 
 
 def _children_cpu_s() -> float:
-    """CPU time (user and system) of every process this one waited for: the stage, its
-    sandboxes, workers and kernels included once they have ended."""
+    """CPU time (user and system) of every process this one waited for, and those they waited
+    for: the stage's test runner, kernels and workers. A sandbox started in a session of its
+    own and stopped by signal is never waited for, so its CPU is not counted."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
