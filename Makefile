@@ -81,9 +81,11 @@ test-lane-sandbox:
 	@$(STAGE) sandbox -- $(PYTEST) tests/sandbox tests/integration -q
 	@$(STAGE) reliability -- $(PYTEST) tests/reliability -q
 
+# nbval compares the outputs of the papermill run (--nbval-replay) instead of executing the
+# notebooks a second time; make test-nbval still runs them in live kernels of its own.
 test-lane-workbook:
 	@$(STAGE) notebooks -- $(PYTEST) tests/notebooks -q
-	@$(STAGE) nbval -- $(NBVAL)
+	@$(STAGE) nbval -- $(NBVAL) --nbval-replay build/notebooks-executed
 	@$(STAGE) browser -- $(PYTEST) tests/browser -q
 
 # The same checks as .pre-commit-config.yaml and the pull-request workflow; configured in

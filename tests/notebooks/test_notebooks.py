@@ -1,14 +1,19 @@
 """Every notebook runs unattended under papermill against a sandbox of its own;
-a failing cell fails the test with the cell's error."""
+a failing cell fails the test with the cell's error. The executed notebooks stay
+in ``build/notebooks-executed`` for nbval (``--nbval-replay``, ``make test``)."""
 
 import json
 import re
+import shutil
 
 import nbformat
 import pytest
 
+from orders_lib.deploy.synth import ROOT
 from orders_lib.workbook.bench import Workbench
 from orders_lib.workbook.run import NOTEBOOKS, run_notebook, summarize
+
+EXECUTED = ROOT / "build" / "notebooks-executed"
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +25,11 @@ def sandbox(start_sandbox):
 def executed(sandbox, tmp_path_factory):
     """Run 01..05 in order (each builds on the one before), as `make demo` does."""
     reports = tmp_path_factory.mktemp("reports")
+    shutil.rmtree(EXECUTED, ignore_errors=True)  # nbval must never compare a previous run's outputs
     runs = {}
     for name in NOTEBOOKS:
-        run = run_notebook(name, reports, {"endpoint": sandbox.endpoint, "report_dir": str(reports)}, html=name == "01_deploy")
-        runs[name] = run
+        parameters = {"endpoint": sandbox.endpoint, "report_dir": str(reports)}
+        runs[name] = run_notebook(name, EXECUTED, parameters, html=name == "01_deploy")
     return reports, runs
 
 

@@ -1,4 +1,4 @@
-from orders_lib.sandbox.cloudformation.stack import fingerprint
+from orders_lib.sandbox.cloudformation.stack import assembly_dir, fingerprint
 
 
 def test_the_fingerprint_follows_the_sources_and_the_stage(tmp_path):
@@ -20,3 +20,9 @@ def test_the_fingerprint_follows_the_installed_powertools(tmp_path, monkeypatch)
     first = fingerprint(tmp_path, None)
     monkeypatch.setattr(powertools, "installed_version", lambda: "3.99.1")
     assert fingerprint(tmp_path, None) != first
+
+
+def test_each_stage_has_its_own_assembly_folder(tmp_path):
+    folders = {assembly_dir(tmp_path, stage) for stage in (None, "nbcli", "dev")}
+    assert len(folders) == 3
+    assert assembly_dir(tmp_path, None) == tmp_path / "build" / "cdk.out.sandbox"

@@ -58,11 +58,17 @@ def fingerprint(root: Path, stage: str | None) -> str:
     return digest.hexdigest()
 
 
+def assembly_dir(root: Path, stage: str | None) -> Path:
+    """One folder per stage: stages share no file (the acknowledgments file is not named after
+    its stack), and none synthesizes over another's cached assembly."""
+    return root / SANDBOX_ASSEMBLY_DIR.with_name(SANDBOX_ASSEMBLY_DIR.name + (f"-{stage}" if stage else ""))
+
+
 def assembly_for_sandbox(stage: str | None = None) -> Any:
     from orders_lib.deploy.naming import names_for
     from orders_lib.deploy.synth import ROOT, read_assembly, synthesize
 
-    outdir = ROOT / SANDBOX_ASSEMBLY_DIR
+    outdir = assembly_dir(ROOT, stage)
     marker = outdir / FINGERPRINT_FILE
     outdir.parent.mkdir(parents=True, exist_ok=True)
     # One synth at a time into the shared folder: sandboxes started at once (make test's lanes)
