@@ -47,3 +47,11 @@ def start_sandbox(tmp_path_factory):
         control.stop(state_dir)
         assert control.running(state_dir) is None, f"sandbox in {state_dir} still running"
     assert not refused, f"IAM refused calls that the roles should allow: {refused}"
+
+
+@pytest.fixture(scope="session")
+def deployed_sandbox(start_sandbox):
+    """One sandbox with the stack deployed, for every test of the session that only needs the
+    stack as deployed (tests/sandbox, tests/integration): each such test keeps to orders and
+    messages of its own and puts back what it changes (chaos, clock)."""
+    return start_sandbox("sandbox-stack")

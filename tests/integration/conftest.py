@@ -10,13 +10,13 @@ from orders_lib.workbook.bench import Workbench
 
 
 @pytest.fixture(scope="session")
-def bench(start_sandbox):
+def bench(request):
     if os.environ.get("ORDERS_TARGET") == "aws":
         from orders_lib.deploy.credentials import caller_identity
 
         caller_identity()  # fails at once, saying what to configure, without credentials
         return Workbench.connect("aws", os.environ.get("ORDERS_STACK"))
-    return Workbench.connect("sandbox", endpoint=start_sandbox("integration-sandbox").endpoint)
+    return Workbench.connect("sandbox", endpoint=request.getfixturevalue("deployed_sandbox").endpoint)
 
 
 @pytest.fixture(scope="session")

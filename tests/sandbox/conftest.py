@@ -146,9 +146,9 @@ def scenario(aws, request):
 
 
 @pytest.fixture(scope="session")
-def stack_sandbox(start_sandbox):
-    """A sandbox with the CDK stack deployed through CloudFormation."""
-    return start_sandbox("sandbox-stack")
+def stack_sandbox(deployed_sandbox):
+    """A sandbox with the CDK stack deployed through CloudFormation (shared with tests/integration)."""
+    return deployed_sandbox
 
 
 @pytest.fixture(scope="session")
