@@ -130,14 +130,19 @@ ON_AWS := $(BIN)/orders --target aws $(if $(STAGE),--stack techtest-orders-$(STA
 synth: setup ## synthesize the stack into cdk.out (cdk-nag on), print its resources
 	$(PY) -m orders_lib.deploy.synth $(if $(STAGE),--stage $(STAGE)) $(if $(REMOVAL),--removal $(REMOVAL))
 
+# Given the account and region, cdk bootstrap needs nothing from the app (it sets no qualifier),
+# so it runs outside cdk/: in the app's folder the CLI synthesizes the app first (~15 s).
 bootstrap: setup ## cdk bootstrap the account and region of your credentials (once; the sandbox comes bootstrapped)
-	@$(AWS_CHECK) && $(CDK) bootstrap $(CDK_CONTEXT)
+	@environment=$$($(AWS_CHECK) --environment) && PATH="$(CURDIR)/$(BIN):$$PATH" node_modules/.bin/cdk bootstrap $$environment
 
 deploy: setup ## deploy the stack to AWS with your credentials (STAGE=dev for a separate stack)
 	@$(AWS_CHECK) && $(CDK) deploy $(CDK_CONTEXT) --require-approval $(CDK_APPROVAL) --outputs-file ../cdk.out/outputs$(if $(STAGE),-$(STAGE)).json
 
+# destroy needs only the stack's name: it reads the assembly the last deploy synthesized, when
+# there is one, instead of synthesizing the app again (~15 s).
+CDK_OUT := $(if $(STAGE),cdk.out-$(STAGE),cdk.out)
 destroy: setup ## delete the deployed stack (retained table, key, queue, logs stay unless STAGE is set)
-	@$(AWS_CHECK) && $(CDK) destroy $(CDK_CONTEXT) --force
+	@$(AWS_CHECK) && $(CDK) destroy $(if $(wildcard $(CDK_OUT)/manifest.json),--app ../$(CDK_OUT),$(CDK_CONTEXT)) --force
 
 invoke-create: setup ## invoke CreateOrder on AWS with examples/order.json
 	@$(AWS_CHECK) && $(ON_AWS) create-order --file examples/order.json

@@ -1,6 +1,9 @@
 """Stop AWS commands at once, with what to configure, when there are no usable
 credentials: ``python -m orders_lib.deploy.credentials`` exits 0 and names the
-account, or exits 2 with a message (never a stack trace)."""
+account, or exits 2 with a message (never a stack trace). With ``--environment``
+it also prints ``aws://ACCOUNT/REGION`` alone on standard output (the name going
+to standard error), for ``cdk bootstrap``: given its environment, the CDK CLI
+bootstraps without synthesizing the app first."""
 
 from __future__ import annotations
 
@@ -42,7 +45,8 @@ def caller_identity(session: Any | None = None) -> dict[str, str]:
     return {"account": identity["Account"], "arn": identity["Arn"], "region": region}
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
     try:
         identity = caller_identity()
     except NoAwsCredentials as error:
@@ -50,7 +54,12 @@ def main() -> int:
         return 2
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     where = f", endpoint {endpoint}: the sandbox or another AWS emulator" if endpoint else ""
-    print(f"AWS account {identity['account']} as {identity['arn']} ({identity['region']}{where})")
+    line = f"AWS account {identity['account']} as {identity['arn']} ({identity['region']}{where})"
+    if "--environment" in args:
+        print(line, file=sys.stderr)
+        print(f"aws://{identity['account']}/{identity['region']}")
+    else:
+        print(line)
     return 0
 
 

@@ -1,6 +1,6 @@
 """The AWS deploy path, run for real on a sandbox: the user's own commands with
-``AWS_ENDPOINT_URL`` pointed at it. ``cdk bootstrap`` finds the sandbox
-bootstrapped; ``make deploy STAGE=x`` deploys a stage stack beside the
+``AWS_ENDPOINT_URL`` pointed at it. ``make bootstrap`` (``cdk bootstrap`` of the
+credentials' account and region) finds the sandbox bootstrapped; ``make deploy STAGE=x`` deploys a stage stack beside the
 sandbox's own through change sets with the bootstrap version check; an order
 goes through it; a second deploy with changed code runs the new code;
 ``make destroy`` removes it and leaves the sandbox's stack alone."""
@@ -48,7 +48,7 @@ def run(command: list[str], env: dict[str, str], cwd: Path = ROOT, timeout: int 
 @pytest.fixture(scope="module")
 def deployed(env, stack_aws):
     """Bootstrap, deploy the stage; destroy it when the module is done (and check it went)."""
-    bootstrap = run([str(ROOT / "node_modules" / ".bin" / "cdk"), "bootstrap"], env, cwd=ROOT / "cdk")
+    bootstrap = run(["make", "--no-print-directory", "bootstrap"], env)
     deploy = run(["make", "--no-print-directory", "deploy", f"STAGE={STAGE}", "CDK_APPROVAL=never"], env)
     outputs = json.loads((ROOT / "cdk.out" / f"outputs-{STAGE}.json").read_text())[STACK]
     yield {"bootstrap": bootstrap, "deploy": deploy, "outputs": outputs}

@@ -80,9 +80,18 @@ def test_credential_check_without_credentials_says_what_to_configure(monkeypatch
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setattr(boto3.session.Session, "get_credentials", lambda self: None)
-    assert credentials.main() == 2
+    assert credentials.main([]) == 2
     message = capsys.readouterr().err
     assert "No AWS credentials found" in message and "aws configure" in message and "Traceback" not in message
+
+
+def test_the_environment_for_cdk_bootstrap_is_alone_on_standard_output(monkeypatch, capsys):
+    identity = {"account": "123456789012", "arn": "arn:aws:iam::123456789012:user/dev", "region": "eu-west-1"}
+    monkeypatch.setattr(credentials, "caller_identity", lambda: identity)
+    assert credentials.main(["--environment"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out == "aws://123456789012/eu-west-1\n" and "AWS account 123456789012" in printed.err
+    assert credentials.main([]) == 0 and capsys.readouterr().out.startswith("AWS account 123456789012 as arn:aws:iam")
 
 
 def test_the_workbook_on_aws_without_credentials_stops_in_its_first_cell(monkeypatch):
