@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from ..domain.percentiles import percentile
+from ..ops.capacity import KEEPS_UP, Capacity, measure_rate, ramp
 from ..ops.notifications import Subscription, receive
 from .bench import Workbench
 
@@ -165,17 +166,19 @@ def _inline() -> bool:
         return False
 
 
-def reading(stats: pd.DataFrame, frame: pd.DataFrame) -> str:
-    """A few sentences a reader can act on, computed from the numbers."""
+def reading(stats: pd.DataFrame, frame: pd.DataFrame, rate_per_s: float | None = None) -> str:
+    """A few sentences a reader can act on, computed from the numbers (``rate_per_s``: the rate
+    the sample was written at)."""
     if "write → processed" not in stats.index:
         return "No order reached PROCESSED: nothing to read yet."
     end = stats.loc["write → processed"]
     inner = stats.drop(index=[s for s in ("write → processed", "write → received") if s in stats.index])
     slowest = inner["p50"].idxmax() if not inner.empty else "n/a"
     missing = int(frame["processed"].isna().sum())
+    at = f" at {rate_per_s:g} orders/s" if rate_per_s else ""
     lines = [
         (
-            f"{int(end['orders'])} orders: half were PROCESSED within {end['p50']:.0f} ms of being written, "
+            f"{int(end['orders'])} orders{at}: half were PROCESSED within {end['p50']:.0f} ms of being written, "
             f"90% within {end['p90']:.0f} ms, 99% within {end['p99']:.0f} ms."
         ),
         f"The slowest stage at the median is '{slowest}' ({inner.loc[slowest, 'p50']:.0f} ms)." if slowest != "n/a" else "",
@@ -188,43 +191,32 @@ def reading(stats: pd.DataFrame, frame: pd.DataFrame) -> str:
     return "\n".join(line for line in lines if line)
 
 
-# -- latency against load ---------------------------------------------------------------------
+# -- capacity, and latency against load ---------------------------------------------------------
 
-SWEEP_RATES = (10.0, 25.0, 50.0, 100.0, 200.0)
-KEEPS_UP = 0.9  # achieved / offered below this: the pipeline has fallen behind
+SWEEP_FACTORS = (0.5, 0.8, 1.25, 2.0)  # offered rates as shares of the capacity: they bracket it
+SWEEP_COLUMNS = ["offered_per_s", "achieved_per_s", "orders", "p50_ms", "p99_ms"]
 
 
-def load_sweep(
-    bench: Workbench, rates: tuple[float, ...] = SWEEP_RATES, per_rate: int = 60, clients: int = 4, seed: int = 100
-) -> pd.DataFrame:
+def measure_capacity(bench: Workbench, clients: int = 4, seed: int = 500) -> Capacity:
+    """The pipeline's capacity on this target, from a short ramp of offered rates (``ops.capacity``)."""
+    return ramp(bench.client("lambda"), bench.outputs.create_function, bench.repository, clients=clients, seed=seed)
+
+
+def sweep_rates(capacity_per_s: float, factors: Iterable[float] = SWEEP_FACTORS) -> tuple[float, ...]:
+    """Offered rates around the capacity (1 decimal, at least 1 order/s)."""
+    return tuple(max(1.0, round(f * capacity_per_s, 1)) for f in factors)
+
+
+def load_sweep(bench: Workbench, rates: Iterable[float], per_rate: int = 40, clients: int = 4, seed: int = 100) -> pd.DataFrame:
     """For each offered rate: ``per_rate`` orders from ``clients`` callers, then write → PROCESSED
-    p50/p99 and the rate achieved (orders PROCESSED per second, first write to last PROCESSED)."""
-    from ..domain.clock import from_iso
-    from ..ops.orders import create_bulk
-
+    p50/p99 and the rate achieved (orders PROCESSED per second, as ``ops.capacity`` counts it)."""
+    lambda_client, function, repository = bench.client("lambda"), bench.outputs.create_function, bench.repository
     rows = []
     for rate in rates:
-        report = create_bulk(
-            bench.client("lambda"), bench.outputs.create_function, per_rate, rate_per_s=rate, clients=clients, seed=seed + int(rate * 10)
-        )
-        bench.wait_processed(report.order_ids, timeout_s=120, notified=False)
-        items = [item for item in (bench.repository.get_item(i) for i in report.order_ids) if item and item.get("processedAt")]
-        if not items:
-            continue
-        created = [from_iso(item["createdAt"]) for item in items]
-        processed = [from_iso(item["processedAt"]) for item in items]
-        waits = [(p - c).total_seconds() * 1000 for c, p in zip(created, processed, strict=True)]
-        span_s = max((max(processed) - min(created)).total_seconds(), 1e-6)
-        rows.append(
-            {
-                "offered_per_s": rate,
-                "achieved_per_s": round(len(items) / span_s, 1),
-                "orders": len(items),
-                "p50_ms": round(share_of(waits, 0.5), 2),
-                "p99_ms": round(share_of(waits, 0.99), 2),
-            }
-        )
-    return pd.DataFrame(rows, columns=["offered_per_s", "achieved_per_s", "orders", "p50_ms", "p99_ms"])
+        step = measure_rate(lambda_client, function, repository, rate, per_rate, clients=clients, seed=seed + int(rate * 10))
+        if step.orders:
+            rows.append({column: getattr(step, column) for column in SWEEP_COLUMNS})
+    return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
 
 
 def saturation(sweep: pd.DataFrame) -> float | None:

@@ -71,6 +71,7 @@ def test_reading_states_the_numbers_and_what_is_missing(frame):
     assert "10 orders: half were PROCESSED within 50 ms of being written, 90% within 90 ms, 99% within 100 ms." in text
     assert "1 order(s) were not PROCESSED" in text
     assert "slowest stage at the median is 'stream → processed'" in text
+    assert reading(stage_percentiles(frame), frame, rate_per_s=24.5).startswith("10 orders at 24.5 orders/s: half were PROCESSED")
 
 
 def test_reading_without_processed_orders():

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from orders_lib.workbook.latency import load_reading, saturation
+from orders_lib.workbook.latency import load_reading, saturation, sweep_rates
 
 
 def sweep(achieved):
@@ -29,3 +29,8 @@ def test_the_reading_names_the_range_it_saturates_in():
     assert "saturates between 50 and 100 orders/s" in text
     assert "no saturation in this range" in load_reading(sweep([10.0, 25.0, 50.0, 99.0, 198.0]))
     assert load_reading(pd.DataFrame(columns=["offered_per_s", "achieved_per_s", "orders", "p50_ms", "p99_ms"])) == "No sweep was measured."
+
+
+def test_the_sweep_brackets_the_capacity():
+    assert sweep_rates(48.0) == (24.0, 38.4, 60.0, 96.0)
+    assert sweep_rates(1.0, (0.5, 2.0)) == (1.0, 2.0)  # never below one order a second
