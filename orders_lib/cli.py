@@ -380,6 +380,7 @@ def cmd_run_notebooks(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Start the sandbox, run the whole workbook on it, print a summary, stop (unless --keep)."""
     from .sandbox import control
+    from .workbook.latency_figures import headline
     from .workbook.run import run_all
 
     state, fresh = control.start(args.port, args.state_dir, deploy=False)
@@ -389,11 +390,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     finally:
         if fresh and not args.keep:
             control.stop(args.state_dir)
-    latency = summary.get("latency_ms", {})
     print(
         f"\nOrders {summary['orders']} | processed {summary['processed']} | notified {summary['notified']} | "
-        f"DLQ messages {summary['dlq_messages']} | write->PROCESSED p50 {latency.get('p50')} ms, p99 {latency.get('p99')} ms"
+        f"DLQ messages {summary['dlq_messages']}"
     )
+    for label, value in headline(summary.get("latency")):
+        print(f"{label}: {value}")
     iam = summary["iam"]
     print(
         f"IAM {iam['mode']}: the functions' roles allowed {iam['checked']} call(s), refused {iam['refused']}"

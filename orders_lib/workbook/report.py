@@ -8,6 +8,8 @@ import html
 from pathlib import Path
 from typing import Any
 
+from .latency_figures import headline
+
 CHART_TITLES = {
     "latency_vs_load.png": "Latency against load, and where the pipeline falls behind",
     "stages.png": "Where the time goes, per stage",
@@ -39,14 +41,12 @@ def export_report(notebook: Path) -> Path:
 
 def write_index(report_dir: Path, summary: dict[str, Any]) -> Path:
     """``index.html`` in ``report_dir`` from the run's ``summary`` (see ``run.summarize``)."""
-    latency = summary.get("latency_ms") or {}
-    figures = [
+    figures: list[tuple[str, Any]] = [
         ("orders", summary.get("orders")),
         ("processed", summary.get("processed")),
         ("notified", summary.get("notified")),
         ("in the DLQ", summary.get("dlq_messages")),
-        ("write → PROCESSED p50", _ms(latency.get("p50"))),
-        ("write → PROCESSED p99", _ms(latency.get("p99"))),
+        *headline(summary.get("latency")),
     ]
     if "iam" in summary:
         figures.append(("IAM refusals", summary["iam"].get("refused")))
@@ -80,7 +80,3 @@ figure {{ margin: 1.5rem 0; }} img {{ max-width: 100%; border: 1px solid #eee; }
     path = report_dir / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
-
-
-def _ms(value: Any) -> str:
-    return f"{value} ms" if value is not None else "n/a"

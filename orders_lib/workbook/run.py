@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from ..deploy.synth import ROOT
-from ..domain.percentiles import percentile
 from ..settings import DEFAULT_SANDBOX_ENDPOINT
+from . import latency_figures
 from .bench import Workbench
 from .report import export_report, write_index
 
@@ -52,15 +52,15 @@ def run_notebook(name: str, output_dir: Path, parameters: dict[str, Any], *, htm
     return NotebookRun(name, seconds, output, export_report(output) if html else None)
 
 
-def summarize(bench: Workbench) -> dict[str, Any]:
-    """Orders by status, DLQ depth and write → PROCESSED percentiles (``domain.percentiles``, as
-    ``make bench`` reports them), from the target itself."""
+def summarize(bench: Workbench, report_dir: Path | None = None) -> dict[str, Any]:
+    """Orders by status and DLQ depth, from the target itself, and 03_latency's figures from
+    ``report_dir`` (``latency_figures``: the sample's latency at the rate it was written at, the
+    capacity, the saturation point; empty when 03 did not write them there). No percentile is
+    taken over the table's orders: those include the load sweep's, queued on purpose."""
     import pandas as pd
 
     items = bench.repository.list_items(max_items=100_000)
     statuses = pd.Series([str(i.get("status", "INVALID")) for i in items]).value_counts().to_dict()
-    done = [i for i in items if i.get("processedAt") and i.get("createdAt")]
-    latency = [(pd.Timestamp(i["processedAt"]) - pd.Timestamp(i["createdAt"])).total_seconds() * 1000 for i in done]
     attributes = bench.client("sqs").get_queue_attributes(QueueUrl=bench.outputs.dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
     return {
         "orders": len(items),
@@ -68,14 +68,14 @@ def summarize(bench: Workbench) -> dict[str, Any]:
         "processed": int(statuses.get("PROCESSED", 0)),
         "notified": sum(1 for i in items if i.get("notifiedAt")),
         "dlq_messages": int(attributes["Attributes"]["ApproximateNumberOfMessages"]),
-        "latency_ms": {"p50": round(percentile(latency, 0.5), 1), "p99": round(percentile(latency, 0.99), 1)} if latency else {},
+        "latency": (latency_figures.load(report_dir) if report_dir else None) or {},
     }
 
 
 def run_all(output_dir: Path, parameters: dict[str, Any], names: tuple[str, ...] = NOTEBOOKS) -> dict[str, Any]:
     runs = [run_notebook(name, output_dir, {**parameters, "report_dir": str(output_dir.resolve())}) for name in names]
     bench = Workbench.connect(parameters.get("target", "sandbox"), parameters.get("stack"), parameters.get("endpoint"))
-    summary = {"target": bench.settings.target, "notebooks": {r.name: round(r.seconds, 1) for r in runs}, **summarize(bench)}
+    summary = {"target": bench.settings.target, "notebooks": {r.name: round(r.seconds, 1) for r in runs}, **summarize(bench, output_dir)}
     if bench.settings.is_sandbox:
         from ..sandbox import control
 
