@@ -22,7 +22,7 @@ from typing import Any
 from ..domain.clock import from_iso
 from ..domain.percentiles import percentile
 
-RAMP_RATES = (10.0, 20.0, 40.0, 80.0, 160.0)  # offered orders/s, each for STEP_S
+RAMP_RATES = (20.0, 40.0, 80.0, 160.0)  # offered orders/s, each for STEP_S
 STEP_S = 2.0
 KEEPS_UP = 0.9  # processed / offered below this: the pipeline has fallen behind
 CONFIRM = 2  # steps behind in a row, at one rate, before the ramp stops there
