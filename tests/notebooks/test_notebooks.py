@@ -64,16 +64,24 @@ def test_create_notebook_creates_refuses_and_lists(executed):
     assert "'pending': 0" in text
 
 
-def test_latency_notebook_times_every_stage_and_saves_charts(executed):
+def test_latency_notebook_measures_capacity_first_and_samples_at_half_of_it(executed):
     reports, runs = executed
     text = text_of(runs["03_latency"].output)
+    capacity = re.search(r"capacity: (at least )?([\d.]+) orders/s", text)
+    rate = re.search(r"sample rate: ([\d.]+) orders/s \(half the capacity\)", text)
+    assert capacity and rate, text[:2000]
+    assert float(rate[1]) == min(50.0, max(1.0, round(float(capacity[2]) / 2, 1)))
     for stage in ("write → stream", "stream → processed", "processed → notified", "processed → received"):
         assert stage in text
-    assert "half were PROCESSED within" in text
+    assert f"300 orders at {rate[1]} orders/s: half were PROCESSED within" in text
+    assert "4 offered rates, 160 orders PROCESSED" in text
+    assert "saturates between" in text or "no saturation in this range" in text
     for chart in ("latency_histogram.png", "throughput.png", "stages.png", "latency_over_run.png", "latency_vs_load.png"):
         assert (reports / chart).stat().st_size > 1000, chart
-    assert "300 orders: half were PROCESSED within" in text
-    assert "saturates between" in text or "no saturation in this range" in text
+    figures = json.loads((reports / "latency.json").read_text())
+    assert figures["capacity_per_s"] == float(capacity[2]) and figures["sample"]["rate_per_s"] == float(rate[1])
+    assert figures["sample"]["orders"] == 300 and not figures["sample"]["rate_given"]
+    assert 0 < figures["sample"]["write_to_processed_ms"]["p50"] <= figures["sample"]["write_to_processed_ms"]["p99"]
 
 
 def test_dlq_notebook_explains_and_redrives(executed, sandbox):
@@ -95,9 +103,10 @@ def test_operations_notebook_fires_the_dlq_alarm_alerts_and_recovers(executed, s
     assert "DLQ alarm after: OK" in text
     assert "'notifications_failed': 'yes'" in text
     assert (reports / "operations.png").stat().st_size > 10_000
-    summary = summarize(Workbench.connect("sandbox", endpoint=sandbox.endpoint))
+    summary = summarize(Workbench.connect("sandbox", endpoint=sandbox.endpoint), reports)
     assert summary["dlq_messages"] == 0  # 04's poison purged, the incident's batches redriven
     assert summary["processed"] == summary["notified"]
+    assert summary["latency"] == json.loads((reports / "latency.json").read_text()), "the headline is 03's sample, not the table's orders"
 
 
 def test_deploy_notebook_expires_the_smoke_order_with_the_ttl_process(executed):
