@@ -258,7 +258,7 @@ clean: ## remove the virtualenv, node_modules and build output
 # test-reliability: a fresh sandbox, 500 orders under faults, reconciled (~1.5 min).
 # security: cdk-nag (in the synth), cfn-lint, checkov in build/checkov-venv (its pins
 # clash with ours; installed once, ~1 min). bench: numbers and targets, reports/bench.json.
-.PHONY: test-reliability security bench
+.PHONY: test-reliability security bench profile
 
 test-reliability: setup ## reconciliation under faults (failed publishes, poison, a killed worker) + concurrent duplicates
 	$(PYTEST) tests/reliability -q
@@ -268,3 +268,6 @@ security: setup ## cdk-nag, cfn-lint and checkov on the synthesized template; fa
 
 bench: setup ## benchmark on a fresh sandbox: table on screen, reports/bench.json, OK/MISSED per target (~2 min)
 	$(PY) -m orders_lib.bench
+
+profile: setup ## where the sandbox's CPU goes under make bench's pipeline load (py-spy): shares by kind of work, reports/profile.json
+	$(PY) -m orders_lib.bench.profile

@@ -413,16 +413,28 @@ def top_up(aws: Any, table: str, count: int) -> None:
         _wait_notified(repo, [o.order_id for o in batch], timeout_s=300)
 
 
+SECTIONS = ("throughput",)
+
+
 def run(
-    orders: int, latency_orders: int, rate: float | None, api_orders: int, with_synth: bool, memory_orders: int = 10_000
+    orders: int,
+    latency_orders: int,
+    rate: float | None,
+    api_orders: int,
+    with_synth: bool,
+    memory_orders: int = 10_000,
+    only: str | None = None,
 ) -> dict[str, Any]:
+    """Every measurement, or with ``only="throughput"`` just the emulator bound, the pipeline's
+    rate and moto's in-process PutItem rate (and their ratios)."""
     from ..ops.capacity import sample_rate
     from ..sandbox import control
     from .iam import check_cost
 
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}}
-    results.update(cold_start())
-    if with_synth:
+    if only is None:
+        results.update(cold_start())
+    if with_synth and only is None:
         results.update(synth_time())
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as state_dir:
         state, _ = control.start(port=0, state_dir=Path(state_dir), deploy=True, timeout_s=120)
@@ -433,6 +445,8 @@ def run(
             results["throughput_ratio"] = round(results["pipeline_orders_per_s"] / results["emulator_orders_per_s"], 3)
             results.update(moto_put_item_rate())
             results["pipeline_vs_moto_put_item"] = round(results["pipeline_orders_per_s"] / results["moto_in_process_put_item_per_s"], 3)
+            if only == "throughput":
+                return results
             # Judged at a rate this machine's sandbox sustains: half the pipeline's rate measured above.
             results["latency_rate_per_s"] = sample_rate(results["pipeline_orders_per_s"], given=rate)
             results["latency_rate_from"] = "--rate" if rate is not None else "half of pipeline_orders_per_s (at most 50)"
@@ -468,11 +482,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-orders", type=int, default=200, help="orders for the API call count")
     parser.add_argument("--memory-orders", type=int, default=10_000, help="orders through the sandbox before its memory is read")
     parser.add_argument("--no-synth", action="store_true", help="skip the synth timing")
+    parser.add_argument("--only", choices=SECTIONS, help="throughput: just the pipeline's rate, the emulator bound and moto's PutItem rate")
     parser.add_argument("--output", type=Path, default=REPORT)
     args = parser.parse_args(argv)
+    if args.only and args.output == REPORT:
+        args.output = REPORT.with_name(f"bench-{args.only}.json")  # the full report stays whole
     started = time.perf_counter()
-    results = run(args.orders, args.latency_orders, args.rate, args.api_orders, not args.no_synth, args.memory_orders)
-    results["targets"] = verdicts(results)
+    results = run(args.orders, args.latency_orders, args.rate, args.api_orders, not args.no_synth, args.memory_orders, args.only)
+    results["targets"] = [row for row in verdicts(results) if not args.only or row["measured"] != "n/a"]
     results["bench_s"] = round(time.perf_counter() - started, 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
