@@ -7,6 +7,9 @@
   with nothing in between, so two concurrent ``UpdateItem`` calls could both pass
   ``#status = NEW``. Item writes take one lock (``serialized``), as cheap as it is correct in
   one interpreter.
+* Responses of DynamoDB and DynamoDB Streams are serialized with ``AttributeValueSerializer``:
+  moto's serializer, but attribute values written directly (``attribute_values``), the same JSON
+  at a fraction of the cost (an order's ``UpdateItem`` response took ~4 ms).
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import moto.core.responses
+from moto.core.serialize import ResponseSerializer
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard
 
+from orders_lib.sandbox.dynamodb.attribute_values import AttributeValueSerializer
 from orders_lib.sandbox.dynamodb.streams import compact_new_records
 from orders_lib.sandbox.dynamodb.ttl import user_identity
 from orders_lib.sandbox.patching import Patches
@@ -25,6 +31,7 @@ from orders_lib.sandbox.patching import Patches
 _PATCHES = Patches("DynamoDB")
 _ITEM_WRITES = threading.RLock()  # transactions call the single-item writes: re-entrant
 WRITE_METHODS = ("put_item", "update_item", "delete_item", "transact_write_items")
+ATTRIBUTE_VALUE_SERVICES = ("dynamodb", "dynamodbstreams")
 
 
 def serialized(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -51,6 +58,14 @@ def install(stream_written: Callable[[str], None]) -> None:
     _PATCHES.replace(StreamShard, "add", add)
     for name in WRITE_METHODS:
         _PATCHES.replace(DynamoDBBackend, name, serialized(getattr(DynamoDBBackend, name)))
+    moto_serializer_class = moto.core.responses.get_serializer_class
+
+    def serializer_class(service_name: str, protocol: str) -> type[ResponseSerializer]:
+        if protocol == "json" and service_name in ATTRIBUTE_VALUE_SERVICES:
+            return AttributeValueSerializer
+        return moto_serializer_class(service_name, protocol)
+
+    _PATCHES.replace(moto.core.responses, "get_serializer_class", serializer_class)
 
 
 def uninstall() -> None:
