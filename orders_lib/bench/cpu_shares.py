@@ -1,10 +1,14 @@
 """Where a process's CPU time goes, by kind of work: py-spy's sampled stacks sorted into
 categories by rules on the frames' module paths and function names.
 
-A sample belongs to the category of its innermost frame that a rule names; frames no rule
-names (the standard library's ``json``, ``threading``, ``copy``...) count for the code that
-called them. The first rule that matches a frame wins, so specific rules come before broad
-ones (moto's stream records before moto's DynamoDB models).
+Two kinds of rule. A *purpose* rule (IAM checks, log writes, metrics, alarms, stream records,
+the Lambda handoff) claims everything its frames call: moto's item copies made for a stream
+record are stream work, the log writes after an invocation are log work. The innermost purpose
+frame decides, so a log write made by a poller's invocation is log work, not poller work. A
+sample with no purpose frame belongs to its innermost frame that a *code* rule names (HTTP front,
+moto's dispatch and serialisation, moto's models, our patches); frames no rule names (the
+standard library's ``json``, ``threading``, ``copy``...) count for the code that called them.
+Within a frame the first matching rule wins, so specific rules come before broad ones.
 
 Input is py-spy's ``raw`` (collapsed) format, one stack a line, root first, frames joined by
 ``;`` and the sample count last: ``process 12:"cmd";thread (13): name;f (path.py:4);g (x.py:9) 7``.
@@ -25,37 +29,47 @@ _SEP = r"[/\\]"
 class Rule:
     category: str
     frame: re.Pattern[str]  # searched in "function (path:line)"
+    purpose: bool  # claims what its frames call (else only its own code)
 
 
 def _rule(category: str, pattern: str) -> Rule:
-    return Rule(category, re.compile(pattern.replace("/", _SEP)))
+    return Rule(category, re.compile(pattern.replace("/", _SEP)), purpose=False)
 
+
+def _purpose(category: str, pattern: str) -> Rule:
+    return Rule(category, re.compile(pattern.replace("/", _SEP)), purpose=True)
+
+
+ALARMS, METRICS, LOGS, IAM = "alarms", "metrics/EMF", "logs", "IAM checks"
+STREAMS, HANDOFF = "stream records/pollers", "Lambda invoke/runtime handoff"
+HTTP, DISPATCH = "HTTP front (uvicorn, asyncio, WSGI bridge)", "moto dispatch + (de)serialisation"
+MODELS, HOOKS = "moto service models (the emulation)", "our moto patches/hooks"
 
 SANDBOX_RULES: tuple[Rule, ...] = (
     # Alarms before metrics: both live in orders_lib/sandbox/cloudwatch.
-    _rule("alarms", r"orders_lib/sandbox/cloudwatch/alarm_rules\.py"),
-    _rule("alarms", r"(evaluate_alarms|sample_queues|SandboxCloudWatch\.tick|rule_of|alarm_message) \(.*orders_lib/sandbox/cloudwatch/"),
-    _rule("metrics/EMF", r"orders_lib/sandbox/cloudwatch/(emf|metric_store|service)\.py"),
-    _rule("metrics/EMF", r"moto/cloudwatch/"),
-    _rule("logs", r"orders_lib/sandbox/logs/function_logs\.py"),
-    _rule("logs", r"moto/logs/"),
-    _rule("logs", r"_write_logs \(.*orders_lib/sandbox/lambda_/invocation/runtime\.py"),
-    _rule("IAM checks", r"orders_lib/sandbox/iam/"),
-    _rule("stream records/pollers", r"orders_lib/sandbox/dynamodb/streams\.py"),
-    _rule("stream records/pollers", r"orders_lib/sandbox/lambda_/event_source_mapping/"),
-    _rule("stream records/pollers", r"moto/dynamodbstreams/"),
-    _rule("stream records/pollers", r"(StreamShard|StreamRecord)\.\w+ \(.*moto/dynamodb/models/"),
-    _rule("Lambda invoke/runtime handoff", r"orders_lib/sandbox/lambda_/invocation/"),
-    _rule("Lambda invoke/runtime handoff", r"\(.*/subprocess\.py:"),
-    _rule("our moto patches/hooks", r"orders_lib/sandbox/.*moto_patches\.py"),
-    _rule("our moto patches/hooks", r"orders_lib/sandbox/(moto_core|patching|chaos)\.py"),
-    _rule("HTTP front (uvicorn, asyncio, WSGI bridge)", r"orders_lib/sandbox/http/listener\.py"),
-    _rule("HTTP front (uvicorn, asyncio, WSGI bridge)", r"(uvicorn|httptools|h11|asyncio|concurrent/futures)/"),
-    _rule("HTTP front (uvicorn, asyncio, WSGI bridge)", r"\(.*/(selectors|socket)\.py:"),
-    _rule("moto dispatch + (de)serialisation", r"moto/(core|moto_server|utilities)/"),
-    _rule("moto dispatch + (de)serialisation", r"moto/\w+/(responses|parsing|utils)"),
-    _rule("moto dispatch + (de)serialisation", r"(werkzeug|botocore|jinja2|xmltodict|markupsafe)/"),
-    _rule("moto service models (the emulation)", r"moto/\w+/models"),
+    _purpose(ALARMS, r"orders_lib/sandbox/cloudwatch/alarm_rules\.py"),
+    _purpose(ALARMS, r"(evaluate_alarms|sample_queues|SandboxCloudWatch\.tick|rule_of|alarm_message) \(.*orders_lib/sandbox/cloudwatch/"),
+    _purpose(METRICS, r"orders_lib/sandbox/cloudwatch/(emf|metric_store|service)\.py"),
+    _purpose(METRICS, r"moto/cloudwatch/"),
+    _purpose(LOGS, r"orders_lib/sandbox/logs/function_logs\.py"),
+    _purpose(LOGS, r"moto/logs/"),
+    _purpose(LOGS, r"_write_logs \(.*orders_lib/sandbox/lambda_/invocation/runtime\.py"),
+    _purpose(IAM, r"orders_lib/sandbox/iam/"),
+    _purpose(STREAMS, r"orders_lib/sandbox/dynamodb/streams\.py"),
+    _purpose(STREAMS, r"orders_lib/sandbox/lambda_/event_source_mapping/"),
+    _purpose(STREAMS, r"moto/dynamodbstreams/"),
+    _purpose(STREAMS, r"(StreamShard|StreamRecord)\.\w+ \(.*moto/dynamodb/models/"),
+    _purpose(HANDOFF, r"orders_lib/sandbox/lambda_/invocation/"),
+    _rule(HANDOFF, r"\(.*/subprocess\.py:"),
+    _rule(HOOKS, r"orders_lib/sandbox/.*moto_patches\.py"),
+    _rule(HOOKS, r"orders_lib/sandbox/(moto_core|patching|chaos)\.py"),
+    _rule(HTTP, r"orders_lib/sandbox/http/listener\.py"),
+    _rule(HTTP, r"(uvicorn|httptools|h11|asyncio|concurrent/futures)/"),
+    _rule(HTTP, r"\(.*/(selectors|socket)\.py:"),
+    _rule(DISPATCH, r"moto/(core|moto_server|utilities)/"),
+    _rule(DISPATCH, r"moto/\w+/(responses|parsing|utils)"),
+    _rule(DISPATCH, r"(werkzeug|botocore|jinja2|xmltodict|markupsafe)/"),
+    _rule(MODELS, r"moto/\w+/models"),
 )
 
 WORKER_RULES: tuple[Rule, ...] = (
@@ -92,13 +106,22 @@ def parse_raw(lines: Iterable[str]) -> list[Sample]:
     return samples
 
 
-def category(frames: tuple[str, ...], rules: tuple[Rule, ...]) -> str:
-    """The category of the innermost frame a rule names; ``other`` when none does."""
+def _deciding(frames: tuple[str, ...], rules: tuple[Rule, ...]) -> tuple[str, Rule] | None:
+    """The frame that decides a sample's category, and its rule (see the module's docstring)."""
+    code: tuple[str, Rule] | None = None
     for frame in reversed(frames):
-        for rule in rules:
-            if rule.frame.search(frame):
-                return rule.category
-    return OTHER
+        rule = next((r for r in rules if r.frame.search(frame)), None)
+        if rule is not None and rule.purpose:
+            return frame, rule
+        if rule is not None and code is None:
+            code = frame, rule
+    return code
+
+
+def category(frames: tuple[str, ...], rules: tuple[Rule, ...]) -> str:
+    """The category of the deciding frame; ``other`` when no rule names any frame."""
+    decided = _deciding(frames, rules)
+    return decided[1].category if decided else OTHER
 
 
 def shares(samples: Iterable[Sample], rules: tuple[Rule, ...]) -> dict[str, int]:
@@ -118,15 +141,11 @@ def hottest(samples: Iterable[Sample], wanted: str, rules: tuple[Rule, ...], top
     """Within one category, the frames that decided it, with their sample counts (where to look)."""
     counts: Counter[str] = Counter()
     for sample in samples:
-        for frame in reversed(sample.frames):
-            rule = next((r for r in rules if r.frame.search(frame)), None)
-            if rule is not None:
-                if rule.category == wanted:
-                    counts[_short(frame)] += sample.count
-                break
-        else:
-            if wanted == OTHER and sample.frames:
-                counts[_short(sample.frames[-1])] += sample.count
+        decided = _deciding(sample.frames, rules)
+        if decided is not None and decided[1].category == wanted:
+            counts[_short(decided[0])] += sample.count
+        elif decided is None and wanted == OTHER and sample.frames:
+            counts[_short(sample.frames[-1])] += sample.count
     return counts.most_common(top)
 
 

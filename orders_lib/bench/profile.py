@@ -1,11 +1,13 @@
 """``make profile``: where the sandbox process's CPU goes under ``make bench``'s pipeline load.
 
 A fresh sandbox is started and deployed, warmed with a few orders (every function has a warm
-worker), then py-spy samples it and its function workers (``--subprocesses``; idle threads are
-not sampled, so the samples are CPU time) while ``bench.run.pipeline_rate`` writes N orders and
-waits until all are notified. The samples are sorted into kinds of work by ``cpu_shares``; the
-CPU seconds per order come from ``/proc`` (sandbox and workers apart). The raw samples are kept
-(``reports/profile.raw``: flamegraph.pl or speedscope read them).
+worker), then py-spy samples it and its function workers (``--subprocesses``) while ``bench.run.pipeline_rate`` writes N orders and
+waits until all are notified. Only the thread holding the GIL is sampled (``--gil``): the sandbox
+is one interpreter, so what holds the GIL is what bounds it (``--all-threads`` samples every
+running thread, but a thread just woken from ``select`` counts as running). The samples are sorted
+into kinds of work by ``cpu_shares``; CPU milliseconds per order come from ``/proc`` (sandbox and
+workers apart) and are split by those shares. The raw samples are kept (``reports/profile.raw``:
+flamegraph.pl or speedscope read them).
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def breakdown(samples: list[Sample], rules: tuple[Rule, ...], cpu_ms_per_order: 
     ]
 
 
-def profile(orders: int, warm_orders: int, rate: int, raw_path: Path, gil: bool = False) -> dict[str, Any]:
+def profile(orders: int, warm_orders: int, rate: int, raw_path: Path, gil: bool = True) -> dict[str, Any]:
     from ..sandbox import control
     from .run import _clients, moto_put_item_rate, pipeline_rate
 
@@ -116,17 +118,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=500, help="orders written while sampling (as make bench's throughput run)")
     parser.add_argument("--warm-orders", type=int, default=50, help="orders through the pipeline before sampling starts")
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
-    parser.add_argument("--gil", action="store_true", help="sample only the thread holding the GIL")
+    parser.add_argument(
+        "--all-threads",
+        action="store_true",
+        help="sample every running thread, not only the one holding the GIL (threads just woken count as running: noisier)",
+    )
     parser.add_argument("--raw", type=Path, help="re-read a raw profile kept by an earlier run instead of profiling")
     parser.add_argument("--output", type=Path, default=REPORT_DIR / "profile.json")
     args = parser.parse_args(argv)
     raw_path = args.output.with_suffix(".raw")
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    if args.raw:
-        result: dict[str, Any] = {"sandbox_cpu_ms_per_order": 1.0, "workers_cpu_ms_per_order": 1.0}
+    if args.raw:  # the figures of the run that wrote it, when its report is beside it
+        kept = args.raw.with_suffix(".json")
+        result: dict[str, Any] = {"sandbox_cpu_ms_per_order": 0.0, "workers_cpu_ms_per_order": 0.0}
+        if kept.exists():
+            result.update({k: v for k, v in json.loads(kept.read_text()).items() if not isinstance(v, (list, dict))})
         raw_path = args.raw
     else:
-        result = profile(args.orders, args.warm_orders, args.rate, raw_path, args.gil)
+        result = profile(args.orders, args.warm_orders, args.rate, raw_path, gil=not args.all_threads)
     samples = parse_raw(raw_path.read_text(errors="replace").splitlines())
     report(result, samples)
     args.output.write_text(json.dumps(result, indent=2) + "\n")

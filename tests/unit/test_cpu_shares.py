@@ -51,6 +51,22 @@ def test_the_innermost_frame_a_rule_names_decides(leaf, expected):
     assert category(_frames(*MOTO, *leaf), SANDBOX_RULES) == expected
 
 
+def test_a_purpose_claims_the_moto_code_it_calls():
+    record = f"StreamRecord.__init__ ({SITE}/moto/dynamodb/models/table.py:120)"
+    assert category(_frames(*MOTO, record, f"DynamoType.to_json ({SITE}/moto/dynamodb/models/dynamo_type.py:300)"), SANDBOX_RULES) == (
+        "stream records/pollers"
+    )
+
+
+def test_the_innermost_purpose_wins_over_the_one_that_called_it():
+    poller = ("ShardPoller.run (/w/orders_lib/sandbox/lambda_/event_source_mapping/shard_poller.py:270)",)
+    invoke = (*poller, "LambdaRuntime.invoke (/w/orders_lib/sandbox/lambda_/invocation/runtime.py:300)")
+    logs = (*invoke, "LambdaRuntime._write_logs (/w/orders_lib/sandbox/lambda_/invocation/runtime.py:320)")
+    assert category(_frames(*logs, f"LogStream.put_log_events ({SITE}/moto/logs/models.py:200)"), SANDBOX_RULES) == "logs"
+    assert category(_frames(*invoke, f"dumps ({STD}/json/__init__.py:238)"), SANDBOX_RULES) == "Lambda invoke/runtime handoff"
+    assert category(_frames(*poller, f"dumps ({STD}/json/__init__.py:238)"), SANDBOX_RULES) == "stream records/pollers"
+
+
 def test_alarms_are_told_from_the_metrics_beside_them():
     alarm = _frames(
         "SandboxCloudWatch.run (/w/orders_lib/sandbox/cloudwatch/service.py:120)",
