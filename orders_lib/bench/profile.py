@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -37,13 +36,9 @@ def py_spy() -> str:
     return found
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of one process so far (``/proc/PID/stat``)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _cpu_of(pids: list[int]) -> float:
+    from .run import cpu_seconds
+
     total = 0.0
     for pid in pids:
         try:
@@ -69,7 +64,7 @@ def breakdown(samples: list[Sample], rules: tuple[Rule, ...], cpu_ms_per_order: 
 
 def profile(orders: int, warm_orders: int, rate: int, raw_path: Path, gil: bool = True) -> dict[str, Any]:
     from ..sandbox import control
-    from .run import _clients, moto_put_item_rate, pipeline_rate
+    from .run import _clients, cpu_seconds, moto_put_item_rate, pipeline_rate
 
     spy = py_spy()
     with tempfile.TemporaryDirectory(prefix="profile-sandbox-") as state_dir:
@@ -101,6 +96,7 @@ def profile(orders: int, warm_orders: int, rate: int, raw_path: Path, gil: bool 
         "workers_cpu_ms_per_order": None if workers_cpu is None else round(1000 * workers_cpu / orders, 2),
     }
     result["pipeline_vs_moto_put_item"] = round(result["pipeline_orders_per_s"] / result["moto_in_process_put_item_per_s"], 3)
+    result["sandbox_cpu_per_order_in_put_items"] = round(result["sandbox_cpu_ms_per_order"] / result["moto_in_process_put_item_cpu_ms"], 1)
     return result
 
 
@@ -147,7 +143,12 @@ def _print(result: dict[str, Any]) -> None:
     from ..ops.orders import format_table
 
     figures = ["pipeline_orders_per_s", "moto_in_process_put_item_per_s", "pipeline_vs_moto_put_item"]
-    figures += ["sandbox_cpu_ms_per_order", "workers_cpu_ms_per_order"]
+    figures += [
+        "moto_in_process_put_item_cpu_ms",
+        "sandbox_cpu_ms_per_order",
+        "sandbox_cpu_per_order_in_put_items",
+        "workers_cpu_ms_per_order",
+    ]
     print(format_table([{"measure": k, "value": result[k]} for k in figures if k in result]))
     print("\nthe sandbox process's CPU by kind of work")
     print(format_table(result["sandbox"]))
