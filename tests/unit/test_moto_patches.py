@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import boto3
+import moto.core.responses
 import pytest
 from moto import mock_aws
+from moto.core.utils import method_names_from_class
+from moto.dynamodb.responses import DynamoHandler
 from moto.sqs.models import Queue, SQSBackend
 
+from orders_lib.sandbox import moto_core
 from orders_lib.sandbox.cloudformation import moto_patches as moto_cloudformation
 from orders_lib.sandbox.dynamodb import moto_patches as dynamodb_patches
 from orders_lib.sandbox.lambda_ import moto_patches as lambda_patches
@@ -228,3 +232,14 @@ def test_conditional_updates_are_atomic_as_on_dynamodb(monkeypatch):
         monkeypatch.setattr(DynamoDBBackend, "update_item", dynamodb_patches.serialized(DynamoDBBackend.update_item))
         monkeypatch.setattr(DynamoDBBackend, "put_item", dynamodb_patches.serialized(DynamoDBBackend.put_item))
         assert winners(client) == 1
+
+
+def test_a_response_class_s_methods_are_listed_once():
+    moto_core.install()
+    try:
+        listed = moto.core.responses.method_names_from_class(DynamoHandler)
+        assert listed == method_names_from_class(DynamoHandler) and "put_item" in listed
+        assert moto.core.responses.method_names_from_class(DynamoHandler) is listed
+    finally:
+        moto_core.uninstall()
+    assert moto.core.responses.method_names_from_class is method_names_from_class

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import moto.core.responses
 import pytest
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.cloudformation.models import ChangeSet, Stack
@@ -31,6 +32,8 @@ WATCHED = [
     (ChangeSet, "apply"),
     (Table, "create_from_cloudformation_json"),
     (Stack, "stack_parameters"),
+    (moto.core.responses, "get_serializer_class"),
+    (moto.core.responses, "method_names_from_class"),
 ]
 
 
