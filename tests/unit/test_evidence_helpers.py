@@ -40,3 +40,34 @@ def test_checkov_skips_are_read_with_their_reasons():
 def test_the_projects_checkov_skips_each_have_a_reason():
     skips = security.skipped_checks((ROOT / ".checkov.yaml").read_text())
     assert skips and all(len(reason) >= security.MIN_REASON for reason in skips.values())
+
+
+def test_waiting_for_notifications_scans_only_once_the_last_order_is_notified(monkeypatch):
+    """A scan of the whole table is the sandbox's dearest call: while the last order is not yet
+    notified, waiting costs one GetItem a second."""
+    from orders_lib.ops import reconcile
+
+    states = iter([None, {"orderId": "b"}, {"orderId": "b", "notifiedAt": "t"}, {"orderId": "b", "notifiedAt": "t"}])
+    calls = []
+
+    class Repo:
+        client, table_name = object(), "orders"
+
+        def get_item(self, order_id):
+            calls.append(f"get {order_id}")
+            return next(states)
+
+    def scan(client, table):
+        calls.append("scan")
+        return [
+            {"orderId": "a", "notifiedAt": "t" if calls.count("scan") > 1 else None},
+            {"orderId": "b", "notifiedAt": "t"},
+            {"orderId": "x"},
+        ]
+
+    monkeypatch.setattr(reconcile, "scan_items", scan)
+    monkeypatch.setattr(run.time, "sleep", lambda s: None)
+    items = run._wait_notified(Repo(), ["a", "b"])
+    # no scan while "b" was missing or not notified; the first scan still found "a" waiting
+    assert calls == ["get b", "get b", "get b", "scan", "get b", "scan"]
+    assert sorted(i["orderId"] for i in items) == ["a", "b"]
