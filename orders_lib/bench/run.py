@@ -53,16 +53,18 @@ TARGETS = [
         True,
         "one shard is processed one batch at a time, and each batch also pays what the bound does not: "
         "stream polls (3 stream records per order, 2 of them filtered out), the handoff to a worker process "
-        "and CloudWatch log writes; all of it shares 2 cores with the emulator (not profiled further)",
+        "and CloudWatch log writes; all of it shares 2 cores with the emulator (make profile shows where the sandbox's core goes)",
     ),
     Target(
         "pipeline_vs_moto_put_item",
         "pipeline orders/s / moto in-process PutItem/s (same run)",
         0.15,
         True,
-        "a whole order costs the sandbox process about as much as ten in-process PutItems (Invoke, PutItem, "
-        "log writes, the stream record, its share of BatchGetItem and PublishBatch, the SNS -> SQS delivery, "
-        "UpdateItem, metrics), all on one core; not profiled yet",
+        "the pipeline is bound by the sandbox process's one core: an order costs it the CPU of about 5 in-process "
+        "PutItems warm, 5-7 in this run (sandbox_cpu_per_order_in_put_items; make profile: moto's request dispatch and "
+        "(de)serialisation ~half, its DynamoDB models, the 3 stream records and the HTTP front most of the rest). "
+        "The two rates are measured seconds apart; on a shared machine the quotient swings 2-4x between runs, "
+        "its CPU-time twin does not",
     ),
     Target(
         "latency_ms.p50",
