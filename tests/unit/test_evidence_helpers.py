@@ -71,3 +71,21 @@ def test_waiting_for_notifications_scans_only_once_the_last_order_is_notified(mo
     # no scan while "b" was missing or not notified; the first scan still found "a" waiting
     assert calls == ["get b", "get b", "get b", "scan", "get b", "scan"]
     assert sorted(i["orderId"] for i in items) == ["a", "b"]
+
+
+def test_the_run_time_is_judged_as_it_would_be_on_the_slowest_known_machine():
+    assert run.scaled_run_time(80.0, 195.0) == {"bench_s_on_slow_machine": 240.0}  # three times as slow there
+    rows = {row["target"]: row for row in run.verdicts({"bench_s_on_slow_machine": 241.0})}
+    assert rows["make bench's run time scaled to the slowest known machine (s)"]["result"] == "MISSED"
+
+
+def test_sections_time_each_part_of_the_run_even_one_that_fails():
+    sections = run.Sections()
+    with sections("quick"):
+        pass
+    try:
+        with sections("failing"):
+            raise RuntimeError("the sandbox went away")
+    except RuntimeError:
+        pass
+    assert set(sections.seconds) == {"quick", "failing"} and all(s >= 0 for s in sections.seconds.values())
