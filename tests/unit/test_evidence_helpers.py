@@ -42,35 +42,41 @@ def test_the_projects_checkov_skips_each_have_a_reason():
     assert skips and all(len(reason) >= security.MIN_REASON for reason in skips.values())
 
 
-def test_waiting_for_notifications_scans_only_once_the_last_order_is_notified(monkeypatch):
-    """A scan of the whole table is the sandbox's dearest call: while the last order is not yet
-    notified, waiting costs one GetItem a second."""
-    from orders_lib.ops import reconcile
-
+def test_waiting_for_notifications_reads_the_orders_only_once_the_last_is_notified(monkeypatch):
+    """While the last order is not yet notified, waiting costs one GetItem a second; then the
+    orders are read by key (BatchGetItem of 100, unprocessed keys asked again), never scanned."""
     states = iter([None, {"orderId": "b"}, {"orderId": "b", "notifiedAt": "t"}, {"orderId": "b", "notifiedAt": "t"}])
     calls = []
 
+    class Client:
+        def __init__(self):
+            self.reads = 0
+
+        def batch_get_item(self, RequestItems):
+            keys = [k["orderId"]["S"] for k in RequestItems["orders"]["Keys"]]
+            calls.append(f"batch {','.join(keys)}")
+            self.reads += 1
+            if self.reads == 1:  # "a" not yet notified
+                return {"Responses": {"orders": [{"orderId": {"S": "b"}, "notifiedAt": {"S": "t"}}]}, "UnprocessedKeys": {}}
+            if self.reads == 2:  # "a" held back once, as DynamoDB may
+                unprocessed = {"orders": {"Keys": [{"orderId": {"S": "a"}}], "ConsistentRead": True}}
+                return {"Responses": {"orders": [{"orderId": {"S": "b"}, "notifiedAt": {"S": "t"}}]}, "UnprocessedKeys": unprocessed}
+            return {"Responses": {"orders": [{"orderId": {"S": "a"}, "notifiedAt": {"S": "t"}}]}}
+
     class Repo:
-        client, table_name = object(), "orders"
+        table_name = "orders"
+
+        def __init__(self):
+            self.client = Client()
 
         def get_item(self, order_id):
             calls.append(f"get {order_id}")
             return next(states)
 
-    def scan(client, table):
-        calls.append("scan")
-        return [
-            {"orderId": "a", "notifiedAt": "t" if calls.count("scan") > 1 else None},
-            {"orderId": "b", "notifiedAt": "t"},
-            {"orderId": "x"},
-        ]
-
-    monkeypatch.setattr(reconcile, "scan_items", scan)
     monkeypatch.setattr(run.time, "sleep", lambda s: None)
     items = run._wait_notified(Repo(), ["a", "b"])
-    # no scan while "b" was missing or not notified; the first scan still found "a" waiting
-    assert calls == ["get b", "get b", "get b", "scan", "get b", "scan"]
-    assert sorted(i["orderId"] for i in items) == ["a", "b"]
+    assert calls == ["get b", "get b", "get b", "batch a,b", "get b", "batch a,b", "batch a"]
+    assert sorted(i["orderId"] for i in items) == ["a", "b"] and all(i["notifiedAt"] == "t" for i in items)
 
 
 def test_the_run_time_is_judged_as_it_would_be_on_the_slowest_known_machine():
