@@ -59,10 +59,11 @@ lock: setup ## refresh requirements.lock from pyproject.toml (UPGRADE=1 for the 
 demo: setup ## sandbox + every notebook end to end; reports/ holds the results (KEEP=1 leaves the sandbox up)
 	@$(ORDERS) demo $(if $(KEEP),--keep)
 
-# make test runs its stages in three lanes at once: the static checks and the tests that need no
-# sandbox (CPU-bound), and two lanes whose stages mostly wait on their sandboxes, workers and
-# kernels (about half a core each). Each lane's output is printed whole when it ends; each stage
-# is timed (orders_lib/bench/stages.py) and the run ends with the table of stages.
+# make test runs its stages in three lanes at once, of about equal length on a fresh clone: the
+# static checks and unit tests (CPU-bound); the sandbox and reliability tests; the notebooks,
+# nbval, the browser test, then the template's checks (cdk, security). The two last lanes mostly
+# wait on their sandboxes, workers and kernels. Each lane's output is printed whole when it
+# ends; each stage is timed (orders_lib/bench/stages.py) and the run ends with the table of stages.
 STAGE := $(PY) -m orders_lib.bench.stages run
 TEST_LANES := test-lane-checks test-lane-sandbox test-lane-workbook
 .PHONY: $(TEST_LANES)
@@ -74,8 +75,6 @@ test: setup $(VENV)/.chromium ## everything CI runs, in three lanes at once, the
 test-lane-checks:
 	@$(STAGE) lint -- $(MAKE) --no-print-directory lint
 	@$(STAGE) unit -- $(PYTEST) tests/unit $(LAMBDA_COV) --cov-report=term --cov-fail-under=90 -q
-	@$(STAGE) cdk -- $(PYTEST) tests/cdk -q
-	@$(STAGE) security -- $(PY) -m orders_lib.bench.security
 
 test-lane-sandbox:
 	@$(STAGE) sandbox -- $(PYTEST) tests/sandbox tests/integration -q
@@ -87,6 +86,8 @@ test-lane-workbook:
 	@$(STAGE) notebooks -- $(PYTEST) tests/notebooks -q
 	@$(STAGE) nbval -- $(NBVAL) --nbval-replay build/notebooks-executed
 	@$(STAGE) browser -- $(PYTEST) tests/browser -q
+	@$(STAGE) cdk -- $(PYTEST) tests/cdk -q
+	@$(STAGE) security -- $(PY) -m orders_lib.bench.security
 
 # The same checks as .pre-commit-config.yaml and the pull-request workflow; configured in
 # pyproject.toml. mypy's first run takes about a minute and a half (the CDK's types), then

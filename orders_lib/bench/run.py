@@ -62,11 +62,11 @@ TARGETS = [
         "pipeline orders/s / moto in-process PutItem/s (same run)",
         0.15,
         True,
-        "the pipeline is bound by the sandbox process's one core: an order costs it the CPU of about 5 in-process "
-        "PutItems warm, 5-7 in this run (sandbox_cpu_per_order_in_put_items; make profile: moto's request dispatch and "
-        "(de)serialisation ~half, its DynamoDB models, the 3 stream records and the HTTP front most of the rest). "
-        "The two rates are measured seconds apart; on a shared machine the quotient swings 2-4x between runs, "
-        "its CPU-time twin does not",
+        "the pipeline is bound by the sandbox process's one core: an order costs it the CPU of "
+        "sandbox_cpu_per_order_in_put_items in-process PutItems (4.5-8 measured; 0.15 needs about 6.5 or less with the "
+        "core otherwise free). make profile: moto's request dispatch and (de)serialisation ~half, its DynamoDB models, "
+        "the 3 stream records and the HTTP front most of the rest. The two rates are measured seconds apart: on a "
+        "shared machine the quotient swings between runs, its CPU-time twin less",
     ),
     Target(
         "latency_ms.p50",
