@@ -96,29 +96,35 @@ class OrderRepository:
         item = self.get_item(order_id)
         return Order.from_item(item) if item is not None else None
 
-    def statuses(self, order_ids: list[str]) -> dict[str, OrderStatus | None]:
-        """The stored status of each order (None when the item is not an order's or is gone):
-        one consistent ``BatchGetItem`` per 100 ids, unprocessed keys asked again."""
-        found: dict[str, OrderStatus | None] = dict.fromkeys(order_ids)
+    def items(self, order_ids: list[str], attributes: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+        """``attributes`` of each stored item among ``order_ids``, by order id (ids with no item are
+        left out): one consistent ``BatchGetItem`` per 100 ids, unprocessed keys asked again."""
+        names = {f"#a{n}": name for n, name in enumerate(("orderId", *attributes))}
+        found: dict[str, dict[str, Any]] = {}
         for start in range(0, len(order_ids), BATCH_GET_LIMIT):
             request: dict[str, Any] = {
                 self.table_name: {
                     "Keys": [{"orderId": {"S": order_id}} for order_id in order_ids[start : start + BATCH_GET_LIMIT]],
                     "ConsistentRead": True,
-                    "ProjectionExpression": "orderId, #status",
-                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ProjectionExpression": ", ".join(names),
+                    "ExpressionAttributeNames": names,
                 }
             }
             for _ in range(BATCH_GET_ROUNDS):
                 response = self._client.batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self.table_name, []):
-                    found[item["orderId"]["S"]] = _STATUS_BY_VALUE.get(item.get("status", {}).get("S", ""))
+                    found[item["orderId"]["S"]] = from_attribute_map(item)
                 request = response.get("UnprocessedKeys") or {}
                 if not request:
                     break
             else:
                 raise RuntimeError(f"BatchGetItem left keys unprocessed after {BATCH_GET_ROUNDS} rounds")
         return found
+
+    def statuses(self, order_ids: list[str]) -> dict[str, OrderStatus | None]:
+        """The stored status of each order (None when the item is not an order's or is gone)."""
+        stored = self.items(order_ids, ("status",))
+        return {order_id: _STATUS_BY_VALUE.get(str(stored.get(order_id, {}).get("status", ""))) for order_id in order_ids}
 
     def complete(self, order_id: str, processed_at: str, notified_at: str) -> TransitionResult:
         """``NEW -> PROCESSED`` with both times, in one conditional write: the only state change."""

@@ -215,42 +215,20 @@ def _stamp_ms(text: str) -> float:
     return from_iso(text).timestamp() * 1000
 
 
-TIMES = "orderId, createdAt, processedAt, notifiedAt"
-
-
-def _times_of(repo: Any, ids: list[str]) -> list[dict[str, Any]]:
-    """The orders' times, by key: consistent BatchGetItems of 100, unprocessed keys asked again.
-    What it costs the sandbox follows the orders asked for, not the table's size (a scan of the
-    table grew with everything the run had sent, and so did the sandbox's CPU per order)."""
-    from boto3.dynamodb.types import TypeDeserializer
-
-    plain = TypeDeserializer()
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(ids), 100):
-        request: dict[str, Any] = {
-            repo.table_name: {
-                "Keys": [{"orderId": {"S": i}} for i in ids[start : start + 100]],
-                "ConsistentRead": True,
-                "ProjectionExpression": TIMES,
-            }
-        }
-        while request:
-            response = repo.client.batch_get_item(RequestItems=request)
-            found += [{k: plain.deserialize(v) for k, v in item.items()} for item in response["Responses"].get(repo.table_name, [])]
-            request = response.get("UnprocessedKeys") or {}
-    return found
+TIMES = ("createdAt", "processedAt", "notifiedAt")
 
 
 def _wait_notified(repo: Any, ids: list[str], timeout_s: float = 180) -> list[dict[str, Any]]:
     """The times of every order of ``ids`` once all are notified, read only once the last of
     ``ids`` is notified (one GetItem a second until then): reading while the pipeline still
-    works would slow what is being measured."""
+    works would slow what is being measured. The orders are read by key: a scan's cost followed
+    the table's size, and the sandbox's CPU per order grew with everything the run had sent."""
     deadline = time.monotonic() + timeout_s
     items: list[dict[str, Any]] = []
     while True:
         last = repo.get_item(ids[-1]) if ids else None
         if not ids or (last and last.get("notifiedAt")):
-            items = _times_of(repo, ids)
+            items = list(repo.items(ids, TIMES).values())
             if len(items) == len(ids) and all(i.get("notifiedAt") for i in items):
                 return items
         if time.monotonic() > deadline:

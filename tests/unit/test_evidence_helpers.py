@@ -44,38 +44,29 @@ def test_the_projects_checkov_skips_each_have_a_reason():
 
 def test_waiting_for_notifications_reads_the_orders_only_once_the_last_is_notified(monkeypatch):
     """While the last order is not yet notified, waiting costs one GetItem a second; then the
-    orders are read by key (BatchGetItem of 100, unprocessed keys asked again), never scanned."""
+    orders' times are read by key (OrderRepository.items), never by a scan."""
     states = iter([None, {"orderId": "b"}, {"orderId": "b", "notifiedAt": "t"}, {"orderId": "b", "notifiedAt": "t"}])
+    reads = iter(
+        [
+            {"a": {"orderId": "a"}, "b": {"orderId": "b", "notifiedAt": "t"}},  # "a" not yet notified
+            {"a": {"orderId": "a", "notifiedAt": "t"}, "b": {"orderId": "b", "notifiedAt": "t"}},
+        ]
+    )
     calls = []
 
-    class Client:
-        def __init__(self):
-            self.reads = 0
-
-        def batch_get_item(self, RequestItems):
-            keys = [k["orderId"]["S"] for k in RequestItems["orders"]["Keys"]]
-            calls.append(f"batch {','.join(keys)}")
-            self.reads += 1
-            if self.reads == 1:  # "a" not yet notified
-                return {"Responses": {"orders": [{"orderId": {"S": "b"}, "notifiedAt": {"S": "t"}}]}, "UnprocessedKeys": {}}
-            if self.reads == 2:  # "a" held back once, as DynamoDB may
-                unprocessed = {"orders": {"Keys": [{"orderId": {"S": "a"}}], "ConsistentRead": True}}
-                return {"Responses": {"orders": [{"orderId": {"S": "b"}, "notifiedAt": {"S": "t"}}]}, "UnprocessedKeys": unprocessed}
-            return {"Responses": {"orders": [{"orderId": {"S": "a"}, "notifiedAt": {"S": "t"}}]}}
-
     class Repo:
-        table_name = "orders"
-
-        def __init__(self):
-            self.client = Client()
-
         def get_item(self, order_id):
             calls.append(f"get {order_id}")
             return next(states)
 
+        def items(self, order_ids, attributes):
+            calls.append(f"items {','.join(order_ids)}: {','.join(attributes)}")
+            return next(reads)
+
     monkeypatch.setattr(run.time, "sleep", lambda s: None)
     items = run._wait_notified(Repo(), ["a", "b"])
-    assert calls == ["get b", "get b", "get b", "batch a,b", "get b", "batch a,b", "batch a"]
+    read = "items a,b: createdAt,processedAt,notifiedAt"
+    assert calls == ["get b", "get b", "get b", read, "get b", read]
     assert sorted(i["orderId"] for i in items) == ["a", "b"] and all(i["notifiedAt"] == "t" for i in items)
 
 

@@ -99,3 +99,9 @@ def test_listing_is_paginated_and_bounded(repo, clock):
     assert len(repo.list_items(max_items=5)) == 5
     assert len(repo.list_items(max_items=100)) == 7
     assert len(repo.list_page(limit=10_000).items) == 7  # limit is capped, not refused
+
+
+def test_items_are_read_by_key_with_only_the_attributes_asked_for(repo, clock):
+    order = create_order(valid_request(), repo, clock).order
+    found = repo.items([order.order_id, "gone"], ("status", "createdAt"))
+    assert found == {order.order_id: {"orderId": order.order_id, "status": "NEW", "createdAt": "2026-11-26T12:00:00.000000Z"}}
