@@ -34,6 +34,7 @@ from orders_lib.sandbox.cloudwatch.service import SandboxCloudWatch
 from orders_lib.sandbox.dynamodb import moto_patches as dynamodb_patches
 from orders_lib.sandbox.dynamodb.streams import MotoStreamReader
 from orders_lib.sandbox.dynamodb.ttl import DEFAULT_INTERVAL_S, SandboxClock, TtlSweeper
+from orders_lib.sandbox.dynamodb.wsgi import DirectDynamoDB
 from orders_lib.sandbox.http.control_api import ControlApi
 from orders_lib.sandbox.http.listener import Front, Listener
 from orders_lib.sandbox.iam.enforce import Guard, Mode
@@ -151,7 +152,7 @@ class Sandbox:
     def start(self) -> None:
         self._install_patches()
         public_parameters.add_to(self.account, self.region)  # the Powertools layer parameter the stack reads
-        backend_app = DomainDispatcherApplication(create_backend_app)
+        backend_app = DirectDynamoDB(DomainDispatcherApplication(create_backend_app))
         public = Front(
             backend_app,
             threads=API_THREADS,
