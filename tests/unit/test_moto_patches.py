@@ -13,6 +13,7 @@ from moto.sqs.models import Queue, SQSBackend
 from orders_lib.sandbox import moto_core
 from orders_lib.sandbox.cloudformation import moto_patches as moto_cloudformation
 from orders_lib.sandbox.dynamodb import moto_patches as dynamodb_patches
+from orders_lib.sandbox.dynamodb.streams import MotoStreamReader
 from orders_lib.sandbox.lambda_ import moto_patches as lambda_patches
 from orders_lib.sandbox.sqs import moto_patches as sqs_patches
 
@@ -243,3 +244,106 @@ def test_a_response_class_s_methods_are_listed_once():
     finally:
         moto_core.uninstall()
     assert moto.core.responses.method_names_from_class is method_names_from_class
+
+
+def test_update_expressions_are_parsed_once_and_each_request_applies_its_own_values():
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    written: list[str] = []
+    dynamodb_patches.install(written.append)
+    try:
+        expression = "SET #s = :s, amount = amount + :add"
+        tree = UpdateExpressionParser.make(expression)
+        shown = repr(tree)
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="eu-west-1")
+            client.create_table(
+                TableName="t",
+                KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            )
+            for n in range(3):
+                client.put_item(TableName="t", Item={"k": {"S": f"o{n}"}, "amount": {"N": "1"}})
+                got = client.update_item(
+                    TableName="t",
+                    Key={"k": {"S": f"o{n}"}},
+                    UpdateExpression=expression,
+                    ExpressionAttributeNames={"#s": "status"},
+                    ExpressionAttributeValues={":s": {"S": f"S{n}"}, ":add": {"N": str(n)}},
+                    ReturnValues="ALL_NEW",
+                )["Attributes"]
+                assert got == {"k": {"S": f"o{n}"}, "amount": {"N": str(1 + n)}, "status": {"S": f"S{n}"}}
+            with pytest.raises(client.exceptions.ClientError, match="Invalid UpdateExpression"):
+                client.update_item(TableName="t", Key={"k": {"S": "o0"}}, UpdateExpression="SET = oops")
+            arn = client.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+            reader = MotoStreamReader("123456789012", "eu-west-1")
+            records, _ = reader.read(reader.iterator(arn, reader.shard_ids(arn)[0], "TRIM_HORIZON"), 100)
+            stored = dynamodb_backends["123456789012"]["eu-west-1"].tables["t"].stream_shard.items[-1].to_json()
+        assert UpdateExpressionParser.make(expression) is tree and repr(tree) == shown
+        assert [r["eventName"] for r in records] == ["INSERT", "MODIFY"] * 3
+        assert stored["awsRegion"] == "eu-west-1"
+        assert records[-1]["dynamodb"]["OldImage"] == {"k": {"S": "o2"}, "amount": {"N": "1"}}
+        assert records[-1]["dynamodb"]["NewImage"]["status"] == {"S": "S2"}
+        assert written == ["t"] * 6
+    finally:
+        dynamodb_patches.uninstall()
+
+
+def test_conditions_are_parsed_once_per_text_names_and_used_values():
+    from moto.dynamodb import comparisons
+
+    parsed: list[str] = []
+    real = comparisons.create_condition_expression_parser
+
+    def counting(expression, names, values):
+        parsed.append(expression)
+        return real(expression, names, values)
+
+    conditions = dynamodb_patches.cached_conditions(counting)
+    guarded = conditions("#s = :new AND attribute_not_exists(gone)", {"#s": "status"}, {":new": {"S": "NEW"}, ":at": {"S": "t1"}})
+    again = conditions("#s = :new AND attribute_not_exists(gone)", {"#s": "status"}, {":new": {"S": "NEW"}, ":at": {"S": "t2"}})
+    other = conditions("#s = :new AND attribute_not_exists(gone)", {"#s": "status"}, {":new": {"S": "OLD"}})
+    assert again is guarded and other is not guarded and len(parsed) == 2
+    moto_parser = real("#s = :new AND attribute_not_exists(gone)", {"#s": "status"}, {":new": {"S": "NEW"}, ":at": {"S": "t1"}})
+    moto_parser.parse()
+    assert guarded.expr_attr_values_found == moto_parser.expr_attr_values_found == [":new"]
+    assert guarded.expr_attr_names_found == moto_parser.expr_attr_names_found
+    guarded.expr_attr_names_found.append("#x")  # callers extend the lists they get
+    assert again.expr_attr_names_found == moto_parser.expr_attr_names_found
+    blob = conditions("b = :b", None, {":b": {"B": b"\x00"}})  # not JSON: parsed on its own each time
+    assert blob is not conditions("b = :b", None, {":b": {"B": b"\x00"}}) and parsed.count("b = :b") == 2
+
+
+def test_conditional_writes_still_hold_with_parsed_conditions():
+    dynamodb_patches.install(lambda table: None)
+    try:
+        with mock_aws():
+            client = boto3.client("dynamodb", region_name="us-east-1")
+            client.create_table(
+                TableName="t",
+                KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            put = {"TableName": "t", "ConditionExpression": "attribute_not_exists(k)"}
+            client.put_item(Item={"k": {"S": "a"}, "s": {"S": "NEW"}}, **put)
+            with pytest.raises(client.exceptions.ConditionalCheckFailedException):
+                client.put_item(Item={"k": {"S": "a"}, "s": {"S": "NEW"}}, **put)
+            update = {
+                "TableName": "t",
+                "Key": {"k": {"S": "a"}},
+                "UpdateExpression": "SET s = :p, stamp = :at",
+                "ConditionExpression": "s = :new",
+            }
+            values = {":p": {"S": "PROCESSED"}, ":new": {"S": "NEW"}}
+            client.update_item(ExpressionAttributeValues={**values, ":at": {"S": "1"}}, **update)
+            with pytest.raises(client.exceptions.ConditionalCheckFailedException):
+                client.update_item(ExpressionAttributeValues={**values, ":at": {"S": "2"}}, **update)
+            with pytest.raises(client.exceptions.ClientError, match="unused in expressions"):
+                client.update_item(ExpressionAttributeValues={**values, ":at": {"S": "3"}, ":extra": {"S": "x"}}, **update)
+            assert client.get_item(TableName="t", Key={"k": {"S": "a"}})["Item"]["stamp"] == {"S": "1"}
+    finally:
+        dynamodb_patches.uninstall()

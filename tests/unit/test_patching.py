@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import moto.core.responses
+import moto.dynamodb.comparisons
+import moto.dynamodb.models
+import moto.dynamodb.responses
 import pytest
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.cloudformation.models import ChangeSet, Stack
@@ -10,6 +13,7 @@ from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.sns.models import SNSBackend
 from moto.sqs.models import SQSBackend
 
@@ -26,6 +30,10 @@ WATCHED = [
     (LambdaFunction, "invoke"),
     (LambdaBackend, "send_dynamodb_items"),
     (StreamShard, "add"),
+    (UpdateExpressionParser, "make"),
+    (moto.dynamodb.responses, "create_condition_expression_parser"),
+    (moto.dynamodb.models, "create_condition_expression_parser"),
+    (moto.dynamodb.comparisons, "create_condition_expression_parser"),
     (DynamoDBBackend, "update_item"),
     (SNSBackend, "publish"),
     (SQSBackend, "send_message"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import time
+import uuid
 import zlib
 from datetime import UTC, datetime
 from typing import Any
@@ -33,12 +35,16 @@ class CompactStreamRecord:
 
     __slots__ = ("_blob",)
 
-    def __init__(self, record: dict[str, Any]):
-        data = dict(record["dynamodb"])
-        created = data.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            data["ApproximateCreationDateTime"] = epoch_seconds(created)
-        self._blob = zlib.compress(json.dumps({**record, "dynamodb": data}, separators=(",", ":")).encode(), 1)
+    def __init__(self, record: dict[str, Any] | None = None, *, text: str | None = None):
+        if text is None:
+            if record is None:
+                raise TypeError("a stream record, or its JSON text")
+            data = dict(record["dynamodb"])
+            created = data.get("ApproximateCreationDateTime")
+            if isinstance(created, datetime):
+                data["ApproximateCreationDateTime"] = epoch_seconds(created)
+            text = json.dumps({**record, "dynamodb": data}, separators=(",", ":"), default=_base64)
+        self._blob = zlib.compress(text.encode(), 1)
 
     def to_json(self) -> dict[str, Any]:
         """The record as moto's own ``StreamRecord.to_json`` gives it (naive UTC datetime)."""
@@ -49,16 +55,62 @@ class CompactStreamRecord:
         return record
 
 
-def compact_new_records(items: list[Any], user_identity: dict[str, str] | None = None) -> None:
-    """Replace the shard's not-yet-compacted records (the newest ones) in place;
-    ``user_identity`` (the TTL process's) goes on each, as the Streams API shows it."""
-    index = len(items) - 1
-    while index >= 0 and not isinstance(items[index], CompactStreamRecord):
-        record = items[index].to_json()
-        if user_identity:
-            record["userIdentity"] = user_identity
-        items[index] = CompactStreamRecord(record)
-        index -= 1
+def _base64(value: Any) -> str:
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(value).decode()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def wire_attribute(value: Any) -> dict[str, Any]:
+    """One of moto's stored ``DynamoType`` values as the wire writes it (``{"S": "x"}``,
+    ``{"M": {...}}``, blobs in base64), without ``Item.to_json``'s deep copy of every nested value."""
+    kind, inner = value.type, value.value
+    if kind == "M":
+        return {kind: {name: wire_attribute(member) for name, member in inner.items()}}
+    if kind == "L":
+        return {kind: [wire_attribute(member) for member in inner]}
+    if kind == "B":
+        return {kind: _base64(inner) if isinstance(inner, (bytes, bytearray)) else inner}
+    if kind == "BS":
+        return {kind: [_base64(v) if isinstance(v, (bytes, bytearray)) else v for v in inner]}
+    return {kind: inner}
+
+
+def new_record(
+    keys: tuple[str, str | None],
+    region: str,
+    view_type: str,
+    old: Any,
+    new: Any,
+    sequence_number: int,
+    identity: dict[str, str] | None = None,
+) -> CompactStreamRecord:
+    """The stream record of one item write (``old`` and ``new`` are moto ``Item``s or None), built
+    once and stored compact. It holds what moto's ``StreamRecord`` holds, without building that,
+    copying its images and dumping them to JSON twice (~0.25 ms of the sandbox's core per record).
+
+    ``keys``: the table's hash and range key names. ``SizeBytes`` is the length of the record's
+    ``dynamodb`` JSON, an overestimate as moto's is (DynamoDB counts names and values).
+    ``awsRegion`` is the table's region, where moto's record always said us-east-1."""
+    event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
+    item = old if old is not None else new
+    data: dict[str, Any] = {
+        "StreamViewType": view_type,
+        "ApproximateCreationDateTime": time.time(),
+        "SequenceNumber": str(sequence_number),
+        "Keys": {name: wire_attribute(item.attrs[name]) for name in keys if name is not None and name in item.attrs},
+    }
+    if new is not None and view_type in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
+        data["NewImage"] = {name: wire_attribute(value) for name, value in new.attrs.items()}
+    if old is not None and view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
+        data["OldImage"] = {name: wire_attribute(value) for name, value in old.attrs.items()}
+    section = json.dumps(data, separators=(",", ":"))
+    section = f'{section[:-1]},"SizeBytes":{len(section)}}}'
+    head: dict[str, Any] = {"eventID": uuid.uuid4().hex, "eventName": event_name, "eventSource": "aws:dynamodb", "eventVersion": "1.0"}
+    head["awsRegion"] = region
+    if identity:
+        head["userIdentity"] = identity
+    return CompactStreamRecord(text=f'{json.dumps(head, separators=(",", ":"))[:-1]},"dynamodb":{section}}}')
 
 
 def to_event_record(record: dict[str, Any]) -> dict[str, Any]:
