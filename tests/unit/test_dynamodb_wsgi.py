@@ -95,10 +95,11 @@ def test_answers_as_motos_app_answers(operation, body):
             except Exception as error:  # noqa: BLE001 - compared: both apps must fail alike
                 replies.append(("raised", {}, type(error).__name__))
     (moto_status, moto_headers, moto_body), (status, headers, reply) = replies
-    if operation == "DescribeTable":  # a creation time each run
+    if operation == "DescribeTable":  # a creation time each run, its digits (and so the length and checksum) vary
         for table in (moto_body, reply):
             table["Table"].pop("CreationDateTime")
-        moto_headers.pop("x-amz-crc32"), headers.pop("x-amz-crc32")
+        for varying in (moto_headers, headers):
+            varying.pop("x-amz-crc32"), varying.pop("content-length")
     assert (status, headers, reply) == (moto_status, moto_headers, moto_body)
 
 
