@@ -6,6 +6,7 @@ import moto.core.responses
 import moto.dynamodb.comparisons
 import moto.dynamodb.models
 import moto.dynamodb.responses
+import moto.logs.models
 import pytest
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.cloudformation.models import ChangeSet, Stack
@@ -14,6 +15,7 @@ from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.logs.models import LogGroup, LogsBackend, LogStream
 from moto.sns.models import SNSBackend
 from moto.sqs.models import SQSBackend
 
@@ -21,6 +23,7 @@ from orders_lib.sandbox import moto_core
 from orders_lib.sandbox.chaos import Chaos
 from orders_lib.sandbox.cloudformation import moto_patches as cloudformation_patches
 from orders_lib.sandbox.dynamodb import moto_patches as dynamodb_patches
+from orders_lib.sandbox.logs import moto_patches as logs_patches
 from orders_lib.sandbox.patching import AlreadyPatched, Patches
 from orders_lib.sandbox.sns import moto_patches as sns_patches
 from orders_lib.sandbox.sqs import moto_patches as sqs_patches
@@ -42,6 +45,12 @@ WATCHED = [
     (Stack, "stack_parameters"),
     (moto.core.responses, "get_serializer_class"),
     (moto.core.responses, "method_names_from_class"),
+    (LogGroup, "get_cfn_attribute"),
+    (moto.logs.models, "EventMessageFilter"),
+    (LogsBackend, "filter_log_events"),
+    (LogsBackend, "put_subscription_filter"),
+    (LogsBackend, "put_metric_filter"),
+    (LogStream, "_send_log_events"),
 ]
 
 
@@ -56,11 +65,12 @@ def test_installing_and_removing_the_patches_leaves_moto_as_it_was():
     sns_patches.install(Chaos())
     sqs_patches.install(lambda queue: None)
     cloudformation_patches.install()
+    logs_patches.install()
     try:
         assert _snapshot() != before
         assert isinstance(vars(Table)["create_from_cloudformation_json"], classmethod)
     finally:
-        for module in (cloudformation_patches, sqs_patches, sns_patches, dynamodb_patches, moto_core):
+        for module in (logs_patches, cloudformation_patches, sqs_patches, sns_patches, dynamodb_patches, moto_core):
             module.uninstall()
     assert _snapshot() == before
     assert isinstance(vars(BaseModel)["__new__"], staticmethod)
