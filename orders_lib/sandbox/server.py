@@ -32,6 +32,7 @@ from orders_lib.sandbox.cloudwatch import moto_patches as cloudwatch_patches
 from orders_lib.sandbox.cloudwatch.service import DEFAULT_INTERVAL_S as ALARM_INTERVAL_S
 from orders_lib.sandbox.cloudwatch.service import SandboxCloudWatch
 from orders_lib.sandbox.dynamodb import moto_patches as dynamodb_patches
+from orders_lib.sandbox.dynamodb.retention import StreamRetention
 from orders_lib.sandbox.dynamodb.streams import MotoStreamReader
 from orders_lib.sandbox.dynamodb.ttl import DEFAULT_INTERVAL_S, SandboxClock, TtlSweeper
 from orders_lib.sandbox.dynamodb.wsgi import DirectDynamoDB
@@ -100,7 +101,8 @@ class Sandbox:
         )
         self.invocations = Invocations(self.runtime, self.capacity)
         self.clock = SandboxClock()
-        self.ttl = TtlSweeper(account, region, self.clock, ttl_interval_s)
+        self.stream_retention = StreamRetention(account, region)
+        self.ttl = TtlSweeper(account, region, self.clock, ttl_interval_s, housekeeping=self.stream_retention.sweep)
         self.destinations = OnFailureDestinations(region, lambda: self._own_endpoint, self.guard.identities.credentials)
         self.mappings = MappingSupervisor(
             account,
@@ -119,6 +121,7 @@ class Sandbox:
             ttl=self.ttl,
             guard=self.guard,
             mappings=self.mappings.stats,
+            retention=self.stream_retention,
         )
         self._listeners: list[Listener] = []
         self.internal_port = 0
@@ -184,7 +187,7 @@ class Sandbox:
             (moto_core.install, moto_core.uninstall),
             (lambda: lambda_patches.install(self.invocations), lambda_patches.uninstall),
             (event_source_mapping_patches.install, event_source_mapping_patches.uninstall),
-            (lambda: dynamodb_patches.install(self.mappings.stream_written), dynamodb_patches.uninstall),
+            (lambda: dynamodb_patches.install(self.mappings.stream_written, now=self.clock.now), dynamodb_patches.uninstall),
             (lambda: sns_patches.install(self.chaos), sns_patches.uninstall),
             (lambda: sqs_patches.install(self.cloudwatch.messages_sent), sqs_patches.uninstall),
             (logs_patches.install, logs_patches.uninstall),

@@ -115,3 +115,32 @@ def test_process_order_never_sees_an_expired_order(stack_aws, stack_sandbox, out
 
     after = wait_for(filtered, timeout=10, message="the REMOVE record read and dropped by the filter")
     assert after["invocations"] == before["invocations"], "ProcessOrder was invoked for a TTL removal"
+
+
+def test_stream_records_are_trimmed_after_24_hours_on_the_sandbox_clock(aws, bare_sandbox, scenario, clock):
+    from botocore.exceptions import ClientError
+
+    s = scenario()
+    s.put("day-old")
+    wait_for(lambda: any("day-old" in batch["keys"] for batch in s.invocations()), timeout=20, message="the first record delivered")
+    stream = aws("dynamodbstreams")
+    shard = stream.describe_stream(StreamArn=s.stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    first = stream.get_shard_iterator(StreamArn=s.stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    sequence = stream.get_records(ShardIterator=first)["Records"][0]["dynamodb"]["SequenceNumber"]
+
+    moved = clock(bare_sandbox.endpoint, "25h")
+    trimmed = wait_for(
+        lambda: control.control(bare_sandbox.endpoint, "clock")["stream_records_trimmed"] or None,
+        timeout=10,
+        message="the day-old record trimmed right after the clock moved",
+    )
+    assert trimmed >= 1 and moved["offset_s"] == 25 * 3600
+
+    with pytest.raises(ClientError) as refused:
+        stream.get_shard_iterator(StreamArn=s.stream_arn, ShardId=shard, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=sequence)
+    assert refused.value.response["Error"]["Code"] == "TrimmedDataAccessException"
+    horizon = stream.get_shard_iterator(StreamArn=s.stream_arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert stream.get_records(ShardIterator=horizon)["Records"] == []
+
+    s.put("after-the-trim")  # the mapping carries on from the trim point
+    wait_for(lambda: any("after-the-trim" in batch["keys"] for batch in s.invocations()), timeout=20, message="a new record delivered")

@@ -12,6 +12,7 @@ from moto.sqs.models import Queue, SQSBackend
 
 from orders_lib.sandbox import moto_core
 from orders_lib.sandbox.cloudformation import moto_patches as moto_cloudformation
+from orders_lib.sandbox.dynamodb import expressions
 from orders_lib.sandbox.dynamodb import moto_patches as dynamodb_patches
 from orders_lib.sandbox.dynamodb.streams import MotoStreamReader
 from orders_lib.sandbox.lambda_ import moto_patches as lambda_patches
@@ -302,7 +303,7 @@ def test_conditions_are_parsed_once_per_text_names_and_used_values():
         parsed.append(expression)
         return real(expression, names, values)
 
-    conditions = dynamodb_patches.cached_conditions(counting)
+    conditions = expressions.cached_conditions(counting)
     guarded = conditions("#s = :new AND attribute_not_exists(gone)", {"#s": "status"}, {":new": {"S": "NEW"}, ":at": {"S": "t1"}})
     again = conditions("#s = :new AND attribute_not_exists(gone)", {"#s": "status"}, {":new": {"S": "NEW"}, ":at": {"S": "t2"}})
     other = conditions("#s = :new AND attribute_not_exists(gone)", {"#s": "status"}, {":new": {"S": "OLD"}})

@@ -15,6 +15,7 @@ from moto.core.common_models import BaseModel
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 from moto.logs.models import LogGroup, LogsBackend, LogStream
 from moto.sns.models import SNSBackend
 from moto.sqs.models import SQSBackend
@@ -33,6 +34,10 @@ WATCHED = [
     (LambdaFunction, "invoke"),
     (LambdaBackend, "send_dynamodb_items"),
     (StreamShard, "add"),
+    (StreamShard, "get"),
+    (ShardIterator, "__init__"),
+    (DynamoDBStreamsBackend, "get_shard_iterator"),
+    (DynamoDBStreamsBackend, "get_records"),
     (UpdateExpressionParser, "make"),
     (moto.dynamodb.responses, "create_condition_expression_parser"),
     (moto.dynamodb.models, "create_condition_expression_parser"),

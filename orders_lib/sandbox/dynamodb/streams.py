@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 import uuid
 import zlib
 from datetime import UTC, datetime
 from typing import Any
+
+from orders_lib.sandbox.dynamodb.item_writes import ITEM_WRITES
+
+LOG = logging.getLogger(__name__)
 
 
 def _plain(value: Any) -> Any:
@@ -33,18 +38,20 @@ class CompactStreamRecord:
     nested dicts, ~17 KB per order record, and never trims the shard (AWS keeps
     24 h): compacted, 10,000 orders' 30,000 records fit in a few tens of MB."""
 
-    __slots__ = ("_blob",)
+    __slots__ = ("_blob", "created")
 
-    def __init__(self, record: dict[str, Any] | None = None, *, text: str | None = None):
+    def __init__(self, record: dict[str, Any] | None = None, *, text: str | None = None, created: float | None = None):
         if text is None:
             if record is None:
                 raise TypeError("a stream record, or its JSON text")
             data = dict(record["dynamodb"])
-            created = data.get("ApproximateCreationDateTime")
-            if isinstance(created, datetime):
-                data["ApproximateCreationDateTime"] = epoch_seconds(created)
+            when = data.get("ApproximateCreationDateTime")
+            if isinstance(when, datetime):
+                data["ApproximateCreationDateTime"] = when = epoch_seconds(when)
+            created = when if created is None and isinstance(when, (int, float)) else created
             text = json.dumps({**record, "dynamodb": data}, separators=(",", ":"), default=_base64)
         self._blob = zlib.compress(text.encode(), 1)
+        self.created: float = time.time() if created is None else created  # epoch seconds (sandbox clock), for retention
 
     def to_json(self) -> dict[str, Any]:
         """The record as moto's own ``StreamRecord.to_json`` gives it (naive UTC datetime)."""
@@ -84,6 +91,7 @@ def new_record(
     new: Any,
     sequence_number: int,
     identity: dict[str, str] | None = None,
+    kept_from: float | None = None,
 ) -> CompactStreamRecord:
     """The stream record of one item write (``old`` and ``new`` are moto ``Item``s or None), built
     once and stored compact. It holds what moto's ``StreamRecord`` holds, without building that,
@@ -91,12 +99,15 @@ def new_record(
 
     ``keys``: the table's hash and range key names. ``SizeBytes`` is the length of the record's
     ``dynamodb`` JSON, an overestimate as moto's is (DynamoDB counts names and values).
-    ``awsRegion`` is the table's region, where moto's record always said us-east-1."""
+    ``awsRegion`` is the table's region, where moto's record always said us-east-1. ``kept_from``
+    is the write's time on the sandbox clock, which retention counts the record's age from
+    (default: its creation time)."""
     event_name = "INSERT" if old is None else "REMOVE" if new is None else "MODIFY"
     item = old if old is not None else new
+    created = time.time()
     data: dict[str, Any] = {
         "StreamViewType": view_type,
-        "ApproximateCreationDateTime": time.time(),
+        "ApproximateCreationDateTime": created,
         "SequenceNumber": str(sequence_number),
         "Keys": {name: wire_attribute(item.attrs[name]) for name in keys if name is not None and name in item.attrs},
     }
@@ -110,7 +121,32 @@ def new_record(
     head["awsRegion"] = region
     if identity:
         head["userIdentity"] = identity
-    return CompactStreamRecord(text=f'{json.dumps(head, separators=(",", ":"))[:-1]},"dynamodb":{section}}}')
+    text = f'{json.dumps(head, separators=(",", ":"))[:-1]},"dynamodb":{section}}}'
+    return CompactStreamRecord(text=text, created=created if kept_from is None else kept_from)
+
+
+def horizon(shard: Any) -> int:
+    """The sequence number of the oldest record ``shard`` still holds (or of its next one).
+
+    A shard's records are ``shard.items``; ``shard.trimmed`` of them were removed from its front
+    by retention (``trim``), so ``items[i]`` has sequence number ``horizon + i``. Read it and the
+    records under ``ITEM_WRITES`` when a trim may run meanwhile."""
+    return int(shard.starting_sequence_number) + int(getattr(shard, "trimmed", 0))
+
+
+def trim(shard: Any, before: float) -> int:
+    """Remove the records at the front of ``shard`` written before ``before`` (epoch seconds on the
+    sandbox clock), as a stream is trimmed from its oldest end; returns how many. The caller holds
+    ``ITEM_WRITES`` (writes append records under it). A scan, not a bisection: a reset of the
+    sandbox clock can leave later records stamped earlier, and the scan stops at the first young one."""
+    items = shard.items
+    count = 0
+    while count < len(items) and getattr(items[count], "created", before) < before:
+        count += 1
+    if count:
+        del items[:count]
+        shard.trimmed = int(getattr(shard, "trimmed", 0)) + count
+    return count
 
 
 def to_event_record(record: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +171,10 @@ class MotoStreamReader:
     """Reads a table's stream shard straight from moto's backend, inside the
     sandbox process. The pollers read after every write; over the wire each read
     cost an HTTP round trip plus botocore parsing in the same interpreter as the
-    server, about 5 ms of it per write. Iterators are ``ARN|index`` strings."""
+    server, about 5 ms of it per write. Iterators are ``ARN|sequence number``
+    strings. A position the stream no longer holds (its records outlived the
+    24-hour retention before they were read) continues at the oldest record kept,
+    as a Lambda mapping does: those records are lost, and a warning says how many."""
 
     def __init__(self, account: str, region: str):
         self.account, self.region = account, region
@@ -155,14 +194,22 @@ class MotoStreamReader:
 
     def iterator(self, stream_arn: str, shard_id: str, position: str) -> str:
         shard = self._shard(stream_arn)
-        start = len(shard.items) if shard is not None and position == "LATEST" else 0
-        return f"{stream_arn}|{start}"
+        if shard is None:
+            return f"{stream_arn}|0"
+        with ITEM_WRITES:
+            first = horizon(shard)
+            return f"{stream_arn}|{first + len(shard.items) if position == 'LATEST' else first}"
 
     def read(self, iterator: str, limit: int) -> tuple[list[dict[str, Any]], str | None]:
-        stream_arn, _, index = iterator.rpartition("|")
+        stream_arn, _, position = iterator.rpartition("|")
         shard = self._shard(stream_arn)
         if shard is None:
             return [], None
-        start = int(index)
-        records = shard.items[start : start + limit]
+        wanted = int(position)
+        with ITEM_WRITES:
+            first = horizon(shard)
+            start = max(wanted, first)
+            records = shard.items[start - first : start - first + limit]
+        if wanted < first:
+            LOG.warning("%s: %d stream record(s) were trimmed (24-hour retention) before they were read", stream_arn, first - wanted)
         return [to_event_record(r.to_json()) for r in records], f"{stream_arn}|{start + len(records)}"

@@ -93,8 +93,19 @@ def is_expired(expiry: float | None, now: float) -> bool:
 
 
 class TtlSweeper:
-    def __init__(self, account: str, region: str, clock: SandboxClock, interval_s: float = DEFAULT_INTERVAL_S):
+    """Deletes expired items every ``interval_s``; at each sweep it also runs ``housekeeping(now)``
+    (the streams' retention), so that the sandbox clock drives both."""
+
+    def __init__(
+        self,
+        account: str,
+        region: str,
+        clock: SandboxClock,
+        interval_s: float = DEFAULT_INTERVAL_S,
+        housekeeping: Callable[[float], Any] | None = None,
+    ):
         self.account, self.region, self.clock, self.interval_s = account, region, clock, interval_s
+        self.housekeeping = housekeeping
         self.deleted = 0
         self.wake = threading.Event()
 
@@ -124,6 +135,8 @@ class TtlSweeper:
         if count:
             LOG.info("TTL deleted %d expired item(s)", count)
         self.deleted += count
+        if self.housekeeping:
+            self.housekeeping(now)
         return count
 
     def run(self, stop: threading.Event) -> None:

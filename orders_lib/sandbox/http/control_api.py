@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from orders_lib.sandbox.chaos import Chaos
+from orders_lib.sandbox.dynamodb.retention import StreamRetention
 from orders_lib.sandbox.dynamodb.ttl import SandboxClock, TtlSweeper, parse_duration
 from orders_lib.sandbox.iam.enforce import Guard
 from orders_lib.sandbox.lambda_.invocation.capacity import Capacity
@@ -48,9 +49,11 @@ class ControlApi:
         ttl: TtlSweeper,
         guard: Guard,
         mappings: Callable[[], dict[str, Any]],
+        retention: StreamRetention | None = None,
     ):
         self._status, self.chaos, self.capacity, self.runtime = status, chaos, capacity, runtime
         self.clock, self.ttl, self.guard, self._mappings = clock, ttl, guard, mappings
+        self.retention = retention
         self._routes: dict[str, Callable[[Changes, Args], Any]] = {
             "health": lambda changes, args: self._status(),
             "chaos": self._chaos,
@@ -96,7 +99,10 @@ class ControlApi:
             self.clock.advance(parse_duration(str(changes.pop("advance", "0"))))
             _refuse_unknown("clock", changes)
             self.ttl.wake.set()  # sweep now, not at the next interval
-        return {**self.clock.to_dict(), "ttl_interval_s": self.ttl.interval_s, "ttl_deleted": self.ttl.deleted}
+        state = {**self.clock.to_dict(), "ttl_interval_s": self.ttl.interval_s, "ttl_deleted": self.ttl.deleted}
+        if self.retention:
+            state.update(stream_records_trimmed=self.retention.trimmed, stream_iterators_expired=self.retention.expired_iterators)
+        return state
 
     def _iam(self, changes: Changes, args: Args) -> Any:
         if changes is not None:
