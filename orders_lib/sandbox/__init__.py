@@ -15,7 +15,9 @@ documents it. One package per AWS service; each holds the rules (pure, unit-test
   fixes, the public parameters every account can read (Powertools' layer);
 * ``cloudformation``: deploying the CDK stack (``deploy``, ``stack``) and moto's fixes;
 * ``iam``: which action on which resource, policy evaluation, enforcement;
-* ``http``: the listeners before moto's WSGI app, and the ``/_sandbox/`` control API.
+* ``http``: the listeners before moto's WSGI app, and the ``/_sandbox/`` control API;
+* ``persistence``: moto's state as one pickle (``moto_state``) in a file that is replaced
+  atomically and checked before it is loaded (``snapshot_file``).
 
 ``server`` assembles the parts (nothing imports it back); ``control`` starts and stops the
 process from the command line. Nothing here is imported by the Lambda handlers.
