@@ -174,17 +174,23 @@ lint-template: synth ## cfn-lint the synthesized template (errors fail; warnings
 ORDERS := $(BIN)/orders
 FUNCTION ?= process
 
-.PHONY: sandbox-start sandbox-stop sandbox-clean sandbox-status sandbox-iam sandbox-create-order sandbox-load sandbox-view-orders \
+.PHONY: sandbox-start sandbox-stop sandbox-clean sandbox-snapshot-save sandbox-snapshot-load sandbox-status sandbox-iam sandbox-create-order sandbox-load sandbox-view-orders \
 	sandbox-watch-orders sandbox-watch-sns sandbox-dlq sandbox-logs sandbox-alarms sandbox-metrics test-sandbox test-integration
 
-sandbox-start: setup ## start the sandbox in the background and deploy the stack into it
-	@$(ORDERS) sandbox start
+sandbox-start: setup ## start the sandbox in the background, from its saved state (FRESH=1: empty, deploying the stack)
+	@$(ORDERS) sandbox start $(if $(FRESH),--fresh)
 
 sandbox-stop: setup ## stop the sandbox
 	@$(ORDERS) sandbox stop
 
-sandbox-clean: setup ## stop the sandbox and remove its state folder (.sandbox/)
+sandbox-clean: setup ## stop the sandbox and remove its state folder (.sandbox/): everything it kept
 	@$(ORDERS) sandbox clean
+
+sandbox-snapshot-save: setup ## export the sandbox's whole state to FILE (a snapshot taken now)
+	@$(ORDERS) sandbox snapshot save $(or $(FILE),$(error FILE=path/to/state.snapshot is needed))
+
+sandbox-snapshot-load: setup ## make FILE the sandbox's state and start from it (its own kept as .previous)
+	@$(ORDERS) sandbox snapshot load $(or $(FILE),$(error FILE=path/to/state.snapshot is needed))
 
 sandbox-status: setup ## is the sandbox running, where
 	@$(ORDERS) sandbox status

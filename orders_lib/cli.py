@@ -79,8 +79,12 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
             max_queue=args.max_queue,
             ttl_interval_s=args.ttl_interval,
             iam=args.iam,
+            fresh=args.fresh,
+            strict=args.strict,
         )
         print(("Sandbox started" if fresh else "Sandbox already running") + f" (pid {state.pid}) on {state.endpoint}")
+        if fresh:
+            print(_persistence_line(control.control(state.endpoint, "health").get("persistence", {})))
         for key in ("TableName", "TopicArn", "DlqUrl", "CreateOrderFunctionName", "ProcessOrderFunctionName"):
             if key in state.outputs:
                 print(f"  {key:<26} {state.outputs[key]}")
@@ -95,6 +99,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         shutil.rmtree(state_dir, ignore_errors=True)
         print(f"Sandbox stopped and {state_dir}/ removed")
         return 0
+    if args.action == "snapshot":
+        return _sandbox_snapshot(args.snapshot, state_dir)
     if args.action in ("clock", "iam", "chaos"):  # settings of the running sandbox
         running = control.running(state_dir)
         if running is None:
@@ -106,6 +112,48 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         print("No sandbox running")
         return 1
     print(f"Sandbox {current.status} (pid {current.pid}) on {current.endpoint}, stack {current.stack_name}")
+    print(_persistence_line(control.control(current.endpoint, "health").get("persistence", {})))
+    return 0
+
+
+def _persistence_line(persistence: dict[str, Any]) -> str:
+    """Where the sandbox keeps its state, and how old and big the last snapshot is."""
+    if not persistence or persistence.get("enabled") is False:
+        return "State: not kept (this sandbox runs without snapshots)"
+    parts = [f"State: {persistence['path']}"]
+    if persistence.get("last_at") is None:
+        parts.append("no snapshot yet")
+    else:
+        size_mb = (persistence.get("last_size_bytes") or 0) / 1e6
+        parts.append(f"last snapshot {persistence['age_s']:.0f} s ago, {size_mb:.1f} MB")
+        if persistence.get("last_pause_ms") is not None:
+            parts.append(f"pause {persistence['last_pause_ms']:.0f} ms")
+    interval = persistence.get("interval_s") or 0
+    parts.append(f"every {interval:g} s while it changes, and on stop" if interval > 0 else "on stop only")
+    for key, label in (("restored_from", "restored from"), ("refused", "REFUSED"), ("last_error", "last error")):
+        if persistence.get(key):
+            parts.append(f"{label} {persistence[key]}")
+    return "; ".join(parts)
+
+
+def _sandbox_snapshot(words: list[str], state_dir: Path) -> int:
+    """``orders sandbox snapshot save|load FILE``."""
+    from .sandbox import control
+
+    if len(words) != 2 or words[0] not in ("save", "load"):
+        print("usage: orders sandbox snapshot save FILE | load FILE", file=sys.stderr)
+        return 2
+    verb, file = words[0], Path(words[1])
+    try:
+        if verb == "save":
+            info = control.save_snapshot(file, state_dir)
+            print(f"Saved the sandbox's state to {file} ({info['size_bytes'] / 1e6:.1f} MB, taken {info['taken']})")
+        else:
+            state = control.load_snapshot(file, state_dir)
+            print(f"Loaded {file}: sandbox (pid {state.pid}) on {state.endpoint}, stack {state.stack_name}")
+    except control.SandboxError as error:
+        print(f"snapshot {verb}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -383,7 +431,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .workbook.latency_figures import headline
     from .workbook.run import run_all
 
-    state, fresh = control.start(args.port, args.state_dir, deploy=False)
+    # A demo describes its own run: it starts empty (the last saved state is kept as .previous).
+    state, fresh = control.start(args.port, args.state_dir, deploy=False, fresh=True)
     print(f"Sandbox on {state.endpoint}: running the notebooks (deploy, orders, latency, DLQ, operations) ...", flush=True)
     try:
         summary = run_all(args.output, {"target": "sandbox", "endpoint": state.endpoint})
@@ -439,7 +488,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate = command("validate", cmd_validate)
     validate.add_argument("file", nargs="?", default="-", help="request JSON file, or - for standard input")
     sandbox = command("sandbox", cmd_sandbox)
-    sandbox.add_argument("action", choices=("start", "stop", "clean", "status", "chaos", "clock", "iam"))
+    sandbox.add_argument("action", choices=("start", "stop", "clean", "status", "chaos", "clock", "iam", "snapshot"))
+    sandbox.add_argument("snapshot", nargs="*", metavar="save|load FILE", help="snapshot: export or import the whole sandbox's state")
+    sandbox.add_argument("--fresh", action="store_true", help="start: empty, not from the saved state (kept as .previous)")
+    sandbox.add_argument("--strict", action="store_true", help="start: refuse to start if the saved state cannot be loaded")
     sandbox.add_argument("--port", type=int, default=DEFAULT_PORT)
     sandbox.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     sandbox.add_argument("--no-deploy", action="store_true", help="start without deploying the stack")

@@ -27,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
         choices=("enforce", "soft", "off"),
         help="the functions' execution roles: refuse, log only, or ignore (ORDERS_SANDBOX_IAM, default enforce)",
     )
+    run.add_argument("--fresh", action="store_true", help="start empty (the last snapshot is kept as .previous)")
+    run.add_argument("--strict", action="store_true", help="refuse to start if the snapshot cannot be loaded")
+    run.add_argument(
+        "--snapshot-interval",
+        type=float,
+        help="seconds between snapshots while the state changes; 0: only on stop (ORDERS_SANDBOX_SNAPSHOT_INTERVAL, default 5)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -42,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         max_queue=args.max_queue,
         ttl_interval_s=args.ttl_interval,
         iam=args.iam,
+        fresh=args.fresh,
+        strict=args.strict,
+        snapshot_interval_s=args.snapshot_interval,
     )
 
 

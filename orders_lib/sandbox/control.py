@@ -87,26 +87,43 @@ def serve(
     max_queue: int | None = None,
     ttl_interval_s: float | None = None,
     iam: str | None = None,
+    fresh: bool = False,
+    strict: bool = False,
+    snapshot_interval_s: float | None = None,
 ) -> int:
-    """Run the sandbox until ``stop`` is set (the body of the background process)."""
+    """Run the sandbox until ``stop`` is set (the body of the background process).
+
+    The state in ``state_dir`` is restored (``fresh``: the last snapshot is kept aside as
+    ``<snapshot>.previous`` and the sandbox starts empty); a restored stack is not deployed again."""
     from orders_lib.sandbox.dynamodb.ttl import DEFAULT_INTERVAL_S
     from orders_lib.sandbox.lambda_.invocation.capacity import Limits
 
+    from .persistence.snapshots import DEFAULT_INTERVAL_S as SNAPSHOT_INTERVAL_S
     from .server import Sandbox  # moto is heavy: only the server process imports it
 
     interval = ttl_interval_s or float(os.environ.get("ORDERS_SANDBOX_TTL_INTERVAL") or DEFAULT_INTERVAL_S)
+    if snapshot_interval_s is None:
+        snapshot_interval_s = float(os.environ.get("ORDERS_SANDBOX_SNAPSHOT_INTERVAL") or SNAPSHOT_INTERVAL_S)
+    if fresh:
+        keep_aside(state_dir)
     sandbox = Sandbox(
         state_dir,
         port=port,
         limits=Limits.from_env(max_workers=max_workers, max_queue=max_queue),
         ttl_interval_s=interval,
         iam=iam or os.environ.get("ORDERS_SANDBOX_IAM") or "enforce",
+        strict=strict,
+        snapshot_interval_s=snapshot_interval_s,
     )
     sandbox.start()
     state = SandboxState(os.getpid(), sandbox.port, sandbox.endpoint, "starting", {})
     state.write(state_dir)
     try:
-        if deploy:
+        restored = deployed_stack(sandbox) if sandbox.restored else None
+        if restored:
+            state.stack_name, state.outputs = restored
+            print(f"restored from {sandbox.state_dir}: stack {state.stack_name} as it was left (not deployed again)", flush=True)
+        elif deploy:
             from orders_lib.sandbox.cloudformation.stack import deploy_into
 
             state.stack_name, state.outputs = deploy_into(sandbox)
@@ -125,6 +142,34 @@ def serve(
         (state_dir / STATE_FILE).unlink(missing_ok=True)
 
 
+def deployed_stack(sandbox: Any) -> tuple[str, dict[str, str]] | None:
+    """The default stack's name and outputs if the (restored) sandbox holds it, complete."""
+    from botocore.exceptions import ClientError
+
+    from orders_lib.deploy.naming import names_for
+
+    name = names_for(None).stack
+    try:
+        stack = sandbox.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+    except ClientError:
+        return None
+    if not stack["StackStatus"].endswith("_COMPLETE") or "ROLLBACK" in stack["StackStatus"]:
+        return None
+    return name, {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def keep_aside(state_dir: Path) -> Path | None:
+    """``--fresh``: the last snapshot becomes ``<name>.previous`` (one kept), so the start is empty."""
+    from .persistence.snapshots import SNAPSHOT_FILE
+
+    snapshot = state_dir / SNAPSHOT_FILE
+    if not snapshot.exists():
+        return None
+    previous = snapshot.with_name(snapshot.name + ".previous")
+    snapshot.replace(previous)
+    return previous
+
+
 def start(
     port: int = DEFAULT_PORT,
     state_dir: Path = DEFAULT_STATE_DIR,
@@ -135,6 +180,9 @@ def start(
     max_queue: int | None = None,
     ttl_interval_s: float | None = None,
     iam: str | None = None,
+    fresh: bool = False,
+    strict: bool = False,
+    snapshot_interval_s: float | None = None,
 ) -> tuple[SandboxState, bool]:
     """Start the background process; returns (state, started_now).
 
@@ -144,7 +192,9 @@ def start(
     ``ttl_interval_s`` (how often expired items are deleted) to
     ``ORDERS_SANDBOX_TTL_INTERVAL``, else 10 s; ``iam`` (``enforce``, ``soft`` or
     ``off``: how the functions' execution roles are applied) to ``ORDERS_SANDBOX_IAM``,
-    else ``enforce``.
+    else ``enforce``. The sandbox starts from the state it was stopped (or crashed) with in
+    ``state_dir``; ``fresh`` starts it empty (the last snapshot kept as ``.previous``),
+    ``strict`` refuses to start when the snapshot cannot be loaded.
     """
     existing = running(state_dir)
     if existing:
@@ -152,9 +202,17 @@ def start(
     state_dir.mkdir(parents=True, exist_ok=True)
     log = open(state_dir / LOG_FILE, "ab")  # noqa: SIM115 - handed to the child
     command = [sys.executable, "-m", "orders_lib.sandbox", "serve", "--port", str(port), "--state-dir", str(state_dir)]
-    if not deploy:
-        command.append("--no-deploy")
-    for option, value in (("--max-workers", max_workers), ("--max-queue", max_queue), ("--ttl-interval", ttl_interval_s), ("--iam", iam)):
+    for flag, wanted in (("--no-deploy", not deploy), ("--fresh", fresh), ("--strict", strict)):
+        if wanted:
+            command.append(flag)
+    options = (
+        ("--max-workers", max_workers),
+        ("--max-queue", max_queue),
+        ("--ttl-interval", ttl_interval_s),
+        ("--iam", iam),
+        ("--snapshot-interval", snapshot_interval_s),
+    )
+    for option, value in options:
         if value is not None:
             command += [option, str(value)]
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
@@ -184,6 +242,58 @@ def stop(state_dir: Path = DEFAULT_STATE_DIR, timeout_s: float = 15.0) -> bool:
         os.killpg(state.pid, signal.SIGKILL)
     (state_dir / STATE_FILE).unlink(missing_ok=True)
     return True
+
+
+def save_snapshot(file: Path, state_dir: Path = DEFAULT_STATE_DIR, timeout_s: float = 120.0) -> dict[str, Any]:
+    """Copy the sandbox's whole state to ``file``: a snapshot taken now if it runs, else its last one."""
+    import shutil
+
+    from .persistence.snapshots import SNAPSHOT_FILE
+
+    live = running(state_dir)
+    if live is not None:
+        asked = control(live.endpoint, "snapshot", {})
+        deadline = time.monotonic() + timeout_s
+        while True:
+            persistence = control(live.endpoint, "health")["persistence"]
+            if persistence["snapshots"] > asked["snapshots"]:
+                break
+            if persistence["failures"] > asked["failures"] or persistence["skipped_busy"] > asked["skipped_busy"]:
+                raise SandboxError(f"the snapshot was not taken: {persistence.get('last_error') or 'the sandbox stayed busy'}")
+            if time.monotonic() > deadline:
+                raise SandboxError(f"no snapshot after {timeout_s:.0f} s")
+            time.sleep(0.2)
+    source = state_dir / SNAPSHOT_FILE
+    if not source.exists():
+        raise SandboxError(f"no saved state in {state_dir}/ (start the sandbox, or stop it once, first)")
+    file.parent.mkdir(parents=True, exist_ok=True)
+    partial = file.with_name(f".{file.name}.partial")
+    shutil.copyfile(source, partial)
+    partial.replace(file)
+    return {"size_bytes": file.stat().st_size, "taken": "now" if live else "when the sandbox last stopped"}
+
+
+def load_snapshot(file: Path, state_dir: Path = DEFAULT_STATE_DIR, **start_options: Any) -> SandboxState:
+    """Make ``file`` the sandbox's state: checked first, the running sandbox stopped (its own last
+    state kept as ``.previous``), the file copied in, the sandbox started from it."""
+    import shutil
+
+    from .persistence import snapshot_file
+    from .persistence.snapshots import SNAPSHOT_FILE
+
+    try:
+        snapshot_file.read_header(file)
+    except (OSError, snapshot_file.SnapshotError) as error:
+        raise SandboxError(f"{file} cannot be loaded: {error}") from error
+    stop(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    keep_aside(state_dir)
+    target = state_dir / SNAPSHOT_FILE
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.copyfile(file, partial)
+    partial.replace(target)
+    state, _ = start(state_dir=state_dir, strict=True, **start_options)
+    return state
 
 
 def tail(state_dir: Path, lines: int = 30) -> str:

@@ -37,7 +37,7 @@ from orders_lib.sandbox.dynamodb.streams import MotoStreamReader
 from orders_lib.sandbox.dynamodb.ttl import DEFAULT_INTERVAL_S, SandboxClock, TtlSweeper
 from orders_lib.sandbox.dynamodb.wsgi import DirectDynamoDB
 from orders_lib.sandbox.http.control_api import ControlApi
-from orders_lib.sandbox.http.listener import Front, Listener
+from orders_lib.sandbox.http.listener import Front, InSection, Listener
 from orders_lib.sandbox.iam.enforce import Guard, Mode
 from orders_lib.sandbox.iam.moto_roles import role_source
 from orders_lib.sandbox.lambda_ import moto_patches as lambda_patches
@@ -51,6 +51,9 @@ from orders_lib.sandbox.lambda_.invocation.invoker import Invocations
 from orders_lib.sandbox.lambda_.invocation.runtime import LambdaRuntime
 from orders_lib.sandbox.logs import moto_patches as logs_patches
 from orders_lib.sandbox.logs.function_logs import FunctionLogs
+from orders_lib.sandbox.persistence.gate import StateGate
+from orders_lib.sandbox.persistence.snapshots import DEFAULT_INTERVAL_S as SNAPSHOT_INTERVAL_S
+from orders_lib.sandbox.persistence.snapshots import Snapshots
 from orders_lib.sandbox.sns import moto_patches as sns_patches
 from orders_lib.sandbox.sqs import moto_patches as sqs_patches
 from orders_lib.sandbox.ssm import public_parameters
@@ -72,10 +75,19 @@ class Sandbox:
         ttl_interval_s: float = DEFAULT_INTERVAL_S,
         iam: Mode | str = Mode.ENFORCE,
         alarm_interval_s: float = ALARM_INTERVAL_S,
+        persist: bool = True,
+        restore: bool = True,
+        strict: bool = False,
+        snapshot_interval_s: float = SNAPSHOT_INTERVAL_S,
     ):
+        """``persist``: keep the state in ``state_dir`` (snapshots every ``snapshot_interval_s``
+        while it changes, and on stop); ``restore``: start from the snapshot there (``strict``:
+        refuse to start if it cannot be loaded, instead of moving it aside and starting empty)."""
         self.state_dir, self.host, self.port, self.region = Path(state_dir).resolve(), host, port, region
         self.account = account = DEFAULT_ACCOUNT_ID
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.gate = StateGate()
+        self.restore, self.strict, self.restored = restore, strict, False
         self.chaos = Chaos()
         self.status: dict[str, Any] = {"status": "starting"}
         self.cloudwatch = SandboxCloudWatch(
@@ -85,10 +97,11 @@ class Sandbox:
             alarms=lambda: list(cloudwatch_backends[account][region].alarms.values()),
             queues=lambda: [(name, q.approximate_number_of_messages) for name, q in sqs_backends[account][region].queues.items()],
             interval_s=alarm_interval_s,
+            section=self.gate.shared,
         )
         self.capacity = Capacity(limits, on_throttle=self.cloudwatch.throttle)
         self.guard = Guard(account, region, role_source(account, region), iam)
-        self.logs = FunctionLogs(account, region, refuses=self.guard.refuses, ingested=self.cloudwatch.log_lines)
+        self.logs = FunctionLogs(account, region, refuses=self.guard.refuses, ingested=self.cloudwatch.log_lines, section=self.gate.shared)
         self.runtime = LambdaRuntime(
             self.state_dir,
             "",
@@ -102,7 +115,9 @@ class Sandbox:
         self.invocations = Invocations(self.runtime, self.capacity)
         self.clock = SandboxClock()
         self.stream_retention = StreamRetention(account, region)
-        self.ttl = TtlSweeper(account, region, self.clock, ttl_interval_s, housekeeping=self.stream_retention.sweep)
+        self.ttl = TtlSweeper(
+            account, region, self.clock, ttl_interval_s, housekeeping=self.stream_retention.sweep, section=self.gate.shared
+        )
         self.destinations = OnFailureDestinations(region, lambda: self._own_endpoint, self.guard.identities.credentials)
         self.mappings = MappingSupervisor(
             account,
@@ -112,8 +127,13 @@ class Sandbox:
             send_failure=self.destinations.sender,
             observe_age=lambda function_arn: functools.partial(self.cloudwatch.iterator_age, function_arn.split(":")[6]),
         )
+        self.snapshots = (
+            Snapshots(self.state_dir, self.gate, self._own_state, locks=self.cloudwatch.locks, interval_s=snapshot_interval_s)
+            if persist
+            else None
+        )
         self.control = ControlApi(
-            status=lambda: self.status,
+            status=self._status,
             chaos=self.chaos,
             capacity=self.capacity,
             runtime=self.runtime,
@@ -122,6 +142,7 @@ class Sandbox:
             guard=self.guard,
             mappings=self.mappings.stats,
             retention=self.stream_retention,
+            snapshot=self._snapshot_soon if self.snapshots else None,
         )
         self._listeners: list[Listener] = []
         self.internal_port = 0
@@ -154,8 +175,13 @@ class Sandbox:
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         self._install_patches()
+        if self.snapshots and self.restore:  # after the patches, before anything is served
+            own = self.snapshots.restore(strict=self.strict)
+            if own is not None:
+                self._load_own_state(own)
+                self.restored = True
         public_parameters.add_to(self.account, self.region)  # the Powertools layer parameter the stack reads
-        backend_app = DirectDynamoDB(DomainDispatcherApplication(create_backend_app))
+        backend_app = InSection(DirectDynamoDB(DomainDispatcherApplication(create_backend_app)), self.gate.shared)
         public = Front(
             backend_app,
             threads=API_THREADS,
@@ -178,18 +204,21 @@ class Sandbox:
             listener.start()
         self.port, self.internal_port = self._listeners[0].port, self._listeners[1].port
         self.runtime.endpoint_url = self.internal_endpoint
-        for name, run in (("mappings", self.mappings.run), ("ttl", self.ttl.run), ("alarms", self.cloudwatch.run)):
+        loops = [("mappings", self.mappings.run), ("ttl", self.ttl.run), ("alarms", self.cloudwatch.run)]
+        if self.snapshots:
+            loops.append(("snapshots", self.snapshots.run))
+        for name, run in loops:
             threading.Thread(target=run, args=(self._stop,), name=name, daemon=True).start()
 
     def _install_patches(self) -> None:
         """Each service's changes to moto, in the order they depend on nothing but moto."""
         installs: list[tuple[Callable[[], None], Callable[[], None]]] = [
             (moto_core.install, moto_core.uninstall),
-            (lambda: lambda_patches.install(self.invocations), lambda_patches.uninstall),
+            (lambda: lambda_patches.install(self.invocations, released=self.gate.released), lambda_patches.uninstall),
             (event_source_mapping_patches.install, event_source_mapping_patches.uninstall),
             (lambda: dynamodb_patches.install(self.mappings.stream_written, now=self.clock.now), dynamodb_patches.uninstall),
             (lambda: sns_patches.install(self.chaos), sns_patches.uninstall),
-            (lambda: sqs_patches.install(self.cloudwatch.messages_sent), sqs_patches.uninstall),
+            (lambda: sqs_patches.install(self.cloudwatch.messages_sent, released=self.gate.released), sqs_patches.uninstall),
             (logs_patches.install, logs_patches.uninstall),
             (cloudformation_patches.install, cloudformation_patches.uninstall),
             (lambda: cloudwatch_patches.install(self.cloudwatch), cloudwatch_patches.uninstall),
@@ -206,8 +235,40 @@ class Sandbox:
         self.runtime.shutdown()
         for listener in self._listeners:
             listener.stop()
+        if self.snapshots:  # everything has stopped: the last cut is the state as it was left
+            self.snapshots.take_in_process()
         while self._uninstall:
             self._uninstall.pop()()
+
+    # -- state that lasts ------------------------------------------------------------
+    def _status(self) -> dict[str, Any]:
+        persistence = self.snapshots.status.to_dict() if self.snapshots else {"enabled": False}
+        return {**self.status, "persistence": persistence}
+
+    def _snapshot_soon(self) -> dict[str, Any]:
+        """A snapshot now, off the event loop (the control API answers at once; health shows it)."""
+        assert self.snapshots is not None
+        before = self.snapshots.status.to_dict()
+        threading.Thread(target=self.snapshots.take_forked, name="snapshot-now", daemon=True).start()
+        return {"requested": True, "snapshots": before["snapshots"], "failures": before["failures"], "skipped_busy": before["skipped_busy"]}
+
+    def _own_state(self) -> dict[str, Any]:
+        """What a snapshot keeps besides moto's backends (taken inside the cut)."""
+        return {
+            "clock_offset_s": self.clock.offset_s,
+            "cloudwatch": self.cloudwatch.export(),
+            "mappings": self.mappings.resume_points(),
+            "ttl_deleted": self.ttl.deleted,
+            "stream_retention": {"trimmed": self.stream_retention.trimmed, "expired_iterators": self.stream_retention.expired_iterators},
+        }
+
+    def _load_own_state(self, own: dict[str, Any]) -> None:
+        self.clock.offset_s = float(own["clock_offset_s"])
+        self.cloudwatch.load(own["cloudwatch"])
+        self.mappings.resume_from(own["mappings"])
+        self.ttl.deleted = int(own["ttl_deleted"])
+        self.stream_retention.trimmed = int(own["stream_retention"]["trimmed"])
+        self.stream_retention.expired_iterators = int(own["stream_retention"]["expired_iterators"])
 
     # -- wiring ----------------------------------------------------------------------
     def _gate_invoke(self, method: str, path: str, query: str, headers: dict[str, str]) -> Any:

@@ -115,6 +115,19 @@ class MetricStore:
         self._trimmed_below: float = -math.inf
         self._lock = threading.Lock()
 
+    @property
+    def lock(self) -> threading.Lock:
+        return self._lock
+
+    def export(self) -> dict[str, object]:
+        """The buckets and the trim point, for a snapshot (taken while the caller holds ``lock``)."""
+        return {"metrics": self._metrics, "trimmed_below": self._trimmed_below}
+
+    def load(self, state: dict[str, object]) -> None:
+        with self._lock:
+            self._metrics = state["metrics"]  # type: ignore[assignment]  # as export() gave it
+            self._trimmed_below = float(state["trimmed_below"])  # type: ignore[arg-type]
+
     def put(self, key: MetricKey, value: float, *, at: float | None = None, unit: str | None = None, count: float = 1.0) -> None:
         """``value`` occurred ``count`` times; a count that is not positive (or not finite) is no occurrence."""
         if not (count > 0 and math.isfinite(count)):

@@ -22,6 +22,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,8 +65,11 @@ class SandboxCloudWatch:
         queues: Callable[[], Iterable[tuple[str, int]]] = list,
         interval_s: float = DEFAULT_INTERVAL_S,
         clock: Callable[[], float] = time.time,
+        section: Callable[[], AbstractContextManager[Any]] = nullcontext,
     ):
+        """``section`` wraps each evaluation round (the snapshot gate's shared section)."""
         self.account, self.region = account, region
+        self.section = section
         self.store = store or MetricStore(clock=clock)
         self.publish, self.alarms, self.queues = publish, alarms, queues
         self.interval_s, self.clock = interval_s, clock
@@ -113,7 +117,8 @@ class SandboxCloudWatch:
     def run(self, stop: threading.Event) -> None:
         while not stop.wait(self.interval_s):
             try:
-                self.tick()
+                with self.section():
+                    self.tick()
             except Exception:  # keep evaluating; the cause is logged
                 LOG.exception("evaluating alarms failed")
 
@@ -164,6 +169,20 @@ class SandboxCloudWatch:
             ),
         }
         self.history.setdefault(alarm.name, deque(maxlen=HISTORY)).appendleft(entry)
+
+    @property
+    def locks(self) -> list[AbstractContextManager[Any]]:
+        """The locks a snapshot holds while it takes its cut (each held only for short updates)."""
+        return [self._lock, self.store.lock]
+
+    def export(self) -> dict[str, Any]:
+        """What a snapshot keeps of this (the alarms themselves are moto's): metrics, alarm history."""
+        return {"metrics": self.store.export(), "history": self.history, "evaluations": self.evaluations}
+
+    def load(self, state: dict[str, Any]) -> None:
+        self.store.load(state["metrics"])
+        with self._lock:
+            self.history, self.evaluations = state["history"], state["evaluations"]
 
     def alarm_history(self, name: str | None = None, item_type: str | None = None) -> list[dict[str, Any]]:
         with self._lock:

@@ -193,12 +193,16 @@ class MotoStreamReader:
         return [shard.id] if shard else []
 
     def iterator(self, stream_arn: str, shard_id: str, position: str) -> str:
+        """``position``: ``TRIM_HORIZON``, ``LATEST`` or ``AFTER_SEQUENCE_NUMBER:<n>``."""
         shard = self._shard(stream_arn)
         if shard is None:
             return f"{stream_arn}|0"
+        kind, _, after = position.partition(":")
+        if kind == "AFTER_SEQUENCE_NUMBER":
+            return f"{stream_arn}|{int(after) + 1}"  # read() carries on at the trim point if that was trimmed
         with ITEM_WRITES:
             first = horizon(shard)
-            return f"{stream_arn}|{first + len(shard.items) if position == 'LATEST' else first}"
+            return f"{stream_arn}|{first + len(shard.items) if kind == 'LATEST' else first}"
 
     def read(self, iterator: str, limit: int) -> tuple[list[dict[str, Any]], str | None]:
         stream_arn, _, position = iterator.rpartition("|")

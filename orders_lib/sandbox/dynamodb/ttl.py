@@ -21,7 +21,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -103,8 +103,10 @@ class TtlSweeper:
         clock: SandboxClock,
         interval_s: float = DEFAULT_INTERVAL_S,
         housekeeping: Callable[[float], Any] | None = None,
+        section: Callable[[], AbstractContextManager[Any]] = nullcontext,
     ):
         self.account, self.region, self.clock, self.interval_s = account, region, clock, interval_s
+        self.section = section  # each sweep runs in it (the snapshot gate's shared section)
         self.housekeeping = housekeeping
         self.deleted = 0
         self.wake = threading.Event()
@@ -142,7 +144,8 @@ class TtlSweeper:
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                self.sweep()
+                with self.section():
+                    self.sweep()
             except Exception:  # keep sweeping as the TTL process does; the cause is logged
                 LOG.exception("TTL sweep failed")
             self.wake.wait(self.interval_s)

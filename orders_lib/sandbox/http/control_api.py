@@ -50,10 +50,12 @@ class ControlApi:
         guard: Guard,
         mappings: Callable[[], dict[str, Any]],
         retention: StreamRetention | None = None,
+        snapshot: Callable[[], dict[str, Any]] | None = None,
     ):
+        """``snapshot()`` starts a snapshot in the background and says so (``POST /_sandbox/snapshot``)."""
         self._status, self.chaos, self.capacity, self.runtime = status, chaos, capacity, runtime
         self.clock, self.ttl, self.guard, self._mappings = clock, ttl, guard, mappings
-        self.retention = retention
+        self.retention, self._snapshot = retention, snapshot
         self._routes: dict[str, Callable[[Changes, Args], Any]] = {
             "health": lambda changes, args: self._status(),
             "chaos": self._chaos,
@@ -62,6 +64,7 @@ class ControlApi:
             "iam": self._iam,
             "workers": lambda changes, args: {"pids": self.runtime.worker_pids(args.get("function"))},
             "mappings": lambda changes, args: self._mappings(),
+            "snapshot": self._snapshot_route,
         }
 
     def __call__(self, method: str, path: str, query: str, body: bytes) -> tuple[int, Any]:
@@ -103,6 +106,14 @@ class ControlApi:
         if self.retention:
             state.update(stream_records_trimmed=self.retention.trimmed, stream_iterators_expired=self.retention.expired_iterators)
         return state
+
+    def _snapshot_route(self, changes: Changes, args: Args) -> Any:
+        if self._snapshot is None:
+            raise ValueError("this sandbox keeps no state (started without persistence)")
+        if changes is None:
+            raise ValueError("POST to take a snapshot; GET /_sandbox/health shows the last one")
+        _refuse_unknown("snapshot", changes)
+        return self._snapshot()
 
     def _iam(self, changes: Changes, args: Args) -> Any:
         if changes is not None:

@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any
 
 import uvicorn
@@ -44,6 +45,22 @@ ControlHandler = Callable[[str, str, str, bytes], tuple[int, Any]]
 InvokeGate = Callable[[str, str, str, dict[str, str]], "Future[Ticket] | None"]
 # method, path, query string, headers, body -> a refusal to answer instead (status, headers, body), or None
 Authorizer = Callable[[str, str, str, dict[str, str], bytes], "tuple[int, list[tuple[str, str]], bytes] | None"]
+
+
+class InSection:
+    """A WSGI app whose every request runs, its body included, inside ``section()`` (the snapshot
+    gate's shared section: a snapshot never sees a request half-applied)."""
+
+    def __init__(self, app: WsgiApp, section: Callable[[], AbstractContextManager[Any]]):
+        self.app, self.section = app, section
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with self.section():
+            result = self.app(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                getattr(result, "close", lambda: None)()
 
 
 def _environ(scope: Scope, body: bytes) -> dict[str, Any]:

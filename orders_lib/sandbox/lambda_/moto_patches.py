@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -88,7 +90,9 @@ def layers_as_given(self: LambdaFunction, arns: list[str]) -> list[Any]:
     return layers
 
 
-def install(invocations: Invocations) -> None:
+def install(invocations: Invocations, released: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
+    """``released`` is stepped into while a synchronous invocation runs its function (the snapshot
+    gate: the function's own calls are sections of their own)."""
     _PATCHES.begin()
 
     def invoke(self: LambdaFunction, body: Any, request_headers: Any, response_headers: dict[str, str]) -> bytes:
@@ -101,7 +105,8 @@ def install(invocations: Invocations) -> None:
         if invocation_type == "DryRun":
             return b""
         try:
-            result = invocations.sync(spec, payload, function_reserved(self))
+            with released():
+                result = invocations.sync(spec, payload, function_reserved(self))
         except Throttled as throttled:
             raise TooManyRequests(throttled) from None
         if result.function_error:

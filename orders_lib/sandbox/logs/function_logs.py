@@ -11,6 +11,8 @@ https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 from moto.logs.models import logs_backends
 
@@ -18,12 +20,24 @@ Refuses = Callable[[str, str, str], object]  # (function, action, resource ARN) 
 
 
 class FunctionLogs:
-    def __init__(self, account: str, region: str, refuses: Refuses, ingested: Callable[[Iterable[str]], object]):
+    def __init__(
+        self,
+        account: str,
+        region: str,
+        refuses: Refuses,
+        ingested: Callable[[Iterable[str]], object],
+        section: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    ):
+        """``section`` wraps each write (the snapshot gate's shared section)."""
         self.account, self.region = account, region
-        self._refuses, self._ingested = refuses, ingested
+        self._refuses, self._ingested, self._section = refuses, ingested, section
 
     def write(self, function: str, group: str, stream: str, events: list[tuple[int, str]]) -> None:
         """``events`` are ``(epoch milliseconds, message)`` pairs, oldest first."""
+        with self._section():
+            self._write(function, group, stream, events)
+
+    def _write(self, function: str, group: str, stream: str, events: list[tuple[int, str]]) -> None:
         logs = logs_backends[self.account][self.region]
         group_arn = f"arn:aws:logs:{self.region}:{self.account}:log-group:{group}"
         stream_arn = f"{group_arn}:log-stream:{stream}"

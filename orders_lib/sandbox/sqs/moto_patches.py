@@ -3,6 +3,7 @@
 * ``ReceiveMessage`` checked each message's retention by computing all the queue's attributes,
   which walks every message: O(n²) per receive, 70 ms a message with 1,000 in a subscriber
   queue. ``message_within_retention`` reads the one attribute it needs.
+* A long poll (``WaitTimeSeconds``) steps out of the snapshot gate while it waits.
 * Every message sent (the API or an SNS delivery) is reported, for CloudWatch's
   ``AWS/SQS NumberOfMessagesSent``.
 """
@@ -10,10 +11,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from moto.core.utils import unix_time
-from moto.sqs.models import Message, SQSBackend
+from moto.sqs.models import Message, Queue, SQSBackend
 
 from orders_lib.sandbox.patching import Patches
 
@@ -26,9 +28,17 @@ def message_within_retention(self: SQSBackend, queue_name: str, message: Message
     return retention_s + message.sent_timestamp / 1000 > unix_time()  # type: ignore[operator]
 
 
-def install(message_sent: Callable[[str], None]) -> None:
-    """``message_sent(queue_name)`` is called once for every message a queue accepts."""
+def install(message_sent: Callable[[str], None], released: Callable[[], AbstractContextManager[Any]] = nullcontext) -> None:
+    """``message_sent(queue_name)`` is called once for every message a queue accepts; ``released``
+    is stepped into while a long poll waits for messages (the snapshot gate)."""
     _PATCHES.begin()
+    moto_wait = Queue.wait_for_messages
+
+    def wait_for_messages(self: Queue, timeout: int) -> None:
+        with released():
+            moto_wait(self, timeout)
+
+    _PATCHES.replace(Queue, "wait_for_messages", wait_for_messages)
     moto_send = SQSBackend.send_message
 
     def send_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:

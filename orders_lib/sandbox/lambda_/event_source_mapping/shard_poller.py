@@ -91,7 +91,10 @@ class ShardPoller:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         observe_age: Callable[[float], None] | None = None,
+        resume: dict[str, str | None] | None = None,
     ):
+        """``resume`` is a ``resume_point()`` of the same mapping and shard saved before a stop or
+        a crash: the poller carries on after its checkpoint, or where it had started reading."""
         self.config, self.shard_id, self.region = config, shard_id, region
         self._reader, self._invoke, self._send_failure = reader, invoke, send_failure
         self._clock, self._sleep = clock, sleep
@@ -101,9 +104,16 @@ class ShardPoller:
         self._work: deque[_Work] = deque()
         self._first_buffered_at: float | None = None
         self._throttled_in_row = 0
-        self.checkpoint: str | None = None  # last sequence number fully dealt with
+        self.checkpoint: str | None = (resume or {}).get("checkpoint")  # last sequence number fully dealt with
+        self._started_at: str | None = (resume or {}).get("started_at")  # the first iterator, while nothing is checkpointed
         self.stats = PollerStats()
         self.wake = threading.Event()
+
+    def resume_point(self) -> dict[str, str | None]:
+        """Where a restarted poller carries on: after the checkpoint, or (nothing dealt with yet)
+        at the iterator it started from. Records read but not dealt with are read again, and a
+        batch that was running is retried, as after an outage on AWS."""
+        return {"checkpoint": self.checkpoint, "started_at": self._started_at}
 
     @property
     def pending(self) -> int:
@@ -121,7 +131,14 @@ class ShardPoller:
 
     def _read(self) -> bool:
         if self._iterator is None:
-            self._iterator = self._reader.iterator(self.config.stream_arn, self.shard_id, self.config.starting_position)
+            if self.checkpoint is not None:
+                position = f"AFTER_SEQUENCE_NUMBER:{self.checkpoint}"
+                self._iterator = self._reader.iterator(self.config.stream_arn, self.shard_id, position)
+            elif self._started_at is not None:
+                self._iterator = self._started_at
+            else:
+                self._iterator = self._reader.iterator(self.config.stream_arn, self.shard_id, self.config.starting_position)
+            self._started_at = self._started_at or self._iterator
         if not self._iterator:
             return False
         records, following = self._reader.read(self._iterator, READ_LIMIT)

@@ -49,6 +49,7 @@ class MappingSupervisor:
         self._reader_for, self._invoke = reader_for, invoke
         self._send_failure, self._observe_age = send_failure, observe_age
         self._running: dict[str, _Running] = {}
+        self._resume: dict[str, dict[str, dict[str, str | None]]] = {}  # mapping -> shard -> resume point
         self._lock = threading.Lock()
 
     def run(self, stop: threading.Event) -> None:
@@ -85,6 +86,7 @@ class MappingSupervisor:
                 self._send_failure(config.function_arn),
                 region=self.region,
                 observe_age=self._observe_age(config.function_arn),
+                resume=self._resume.get(config.uuid, {}).get(shard),
             )
             for shard in reader.shard_ids(config.stream_arn)
         ]
@@ -113,6 +115,19 @@ class MappingSupervisor:
                 for uuid_, running in self._running.items()
             }
 
+    def resume_points(self) -> dict[str, dict[str, dict[str, str | None]]]:
+        """Each running poller's ``resume_point``, by mapping and shard (kept in snapshots)."""
+        with self._lock:
+            points = {uuid_: dict(shards) for uuid_, shards in self._resume.items()}
+            for uuid_, running in self._running.items():
+                points[uuid_] = {p.shard_id: p.resume_point() for p in running.pollers}
+            return points
+
+    def resume_from(self, points: dict[str, dict[str, dict[str, str | None]]]) -> None:
+        """Before the first sync after a restore: pollers then start where these left off."""
+        with self._lock:
+            self._resume = {uuid_: dict(shards) for uuid_, shards in points.items()}
+
     def stop(self, timeout_s: float = 5) -> None:
         with self._lock:
             running = list(self._running.values())
@@ -122,3 +137,6 @@ class MappingSupervisor:
         for mapping in running:
             for thread in mapping.threads:
                 thread.join(timeout=timeout_s)
+        with self._lock:  # where the stopped pollers got to: the snapshot taken after a stop keeps it
+            for mapping in running:
+                self._resume[mapping.config.uuid] = {p.shard_id: p.resume_point() for p in mapping.pollers}
