@@ -106,7 +106,7 @@ class TtlSweeper:
         section: Callable[[], AbstractContextManager[Any]] = nullcontext,
     ):
         self.account, self.region, self.clock, self.interval_s = account, region, clock, interval_s
-        self.section = section  # each sweep runs in it (the snapshot gate's shared section)
+        self.section = section  # each deletion and each housekeeping round runs in it (the snapshot gate)
         self.housekeeping = housekeeping
         self.deleted = 0
         self.wake = threading.Event()
@@ -131,21 +131,21 @@ class TtlSweeper:
                 key = {table.hash_key_attr: item.hash_key.to_json()}
                 if table.range_key_attr and item.range_key is not None:
                     key[table.range_key_attr] = item.range_key.to_json()
-                with as_ttl_process():
+                with self.section(), as_ttl_process():  # one short section per deletion, not the whole scan
                     backend.delete_item(table.name, key)
                 count += 1
         if count:
             LOG.info("TTL deleted %d expired item(s)", count)
         self.deleted += count
         if self.housekeeping:
-            self.housekeeping(now)
+            with self.section():
+                self.housekeeping(now)
         return count
 
     def run(self, stop: threading.Event) -> None:
         while not stop.is_set():
             try:
-                with self.section():
-                    self.sweep()
+                self.sweep()
             except Exception:  # keep sweeping as the TTL process does; the cause is logged
                 LOG.exception("TTL sweep failed")
             self.wake.wait(self.interval_s)

@@ -34,7 +34,9 @@ class StateGate:
         self._active = 0  # threads inside a shared section
         self._exclusive = False  # a snapshot holds the gate, or waits for it (new sections wait)
         self._local = threading.local()
+        self._holders: dict[int, tuple[str, float]] = {}  # thread -> (its name, when its section began)
         self.changes = 0
+        self.waited_for: list[str] = []  # the sections the last exclusive hold found running, oldest first
 
     def _depth(self) -> int:
         return getattr(self._local, "depth", 0)
@@ -48,6 +50,7 @@ class StateGate:
                     self._condition.wait()
                 self._active += 1
                 self.changes += 1
+                self._holders[threading.get_ident()] = (threading.current_thread().name, time.perf_counter())
         self._local.depth = depth + 1
         try:
             yield
@@ -56,6 +59,7 @@ class StateGate:
             if depth == 0:
                 with self._condition:
                     self._active -= 1
+                    self._holders.pop(threading.get_ident(), None)
                     if self._active == 0:
                         self._condition.notify_all()
 
@@ -68,6 +72,7 @@ class StateGate:
             return
         with self._condition:
             self._active -= 1
+            held = self._holders.pop(threading.get_ident(), None)
             if self._active == 0:
                 self._condition.notify_all()
         self._local.depth = 0
@@ -78,6 +83,8 @@ class StateGate:
                 while self._exclusive:
                     self._condition.wait()
                 self._active += 1
+                if held:
+                    self._holders[threading.get_ident()] = held
             self._local.depth = depth
 
     @contextmanager
@@ -92,11 +99,15 @@ class StateGate:
             while self._exclusive:  # one snapshot at a time
                 self._condition.wait()
             self._exclusive = True
+            now = time.perf_counter()
+            self.waited_for = [
+                f"{name} ({1000 * (now - began):.0f} ms in)" for name, began in sorted(self._holders.values(), key=lambda h: h[1])
+            ]
             drained = self._condition.wait_for(lambda: self._active == 0, timeout_s)
             if not drained:
                 self._exclusive = False
                 self._condition.notify_all()
-                raise GateBusy(f"{self._active} section(s) still running after {timeout_s:.1f} s")
+                raise GateBusy(f"{self._active} section(s) still running after {timeout_s:.1f} s: {', '.join(self.waited_for)}")
         try:
             yield time.perf_counter() - started
         finally:

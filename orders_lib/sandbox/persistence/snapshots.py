@@ -48,6 +48,9 @@ class SnapshotStatus:
     last_at: float | None = None  # epoch seconds the last snapshot's cut was taken
     last_size_bytes: int | None = None
     last_pause_ms: float | None = None  # how long requests waited for the last cut (gate + fork)
+    last_gate_wait_ms: float | None = None  # of which: waiting for running sections to leave
+    last_fork_ms: float | None = None  # of which: the fork
+    last_waited_for: list[str] | None = None  # the sections the last cut waited for (thread, age)
     last_write_ms: float | None = None  # how long the last write took (in the child, off the request path)
     max_pause_ms: float = 0.0
     last_error: str | None = None
@@ -120,8 +123,9 @@ class Snapshots:
         with self._one_at_a_time:
             started = time.perf_counter()
             try:
-                with self._cut() as (_, extra, changes):
+                with self._cut() as (waited, extra, changes):
                     cut_at = time.time()
+                    forking = time.perf_counter()
                     pid = os.fork()
                     if pid == 0:  # the child: write and leave, touching nothing shared
                         code = 1
@@ -135,6 +139,9 @@ class Snapshots:
                 LOG.warning("snapshot skipped: %s", busy)
                 return False
             pause_ms = 1000 * (time.perf_counter() - started)
+            self.status.last_gate_wait_ms = round(1000 * waited, 2)
+            self.status.last_waited_for = list(self.gate.waited_for)
+            self.status.last_fork_ms = round(1000 * (time.perf_counter() - forking), 2)
             _, status = os.waitpid(pid, 0)
             return self._finished(os.waitstatus_to_exitcode(status) == 0, cut_at, changes, pause_ms, started)
 
