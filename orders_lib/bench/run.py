@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.percentiles import percentile  # the definition orders create-bulk reports too
+from .sample_orders import sample_orders
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "reports" / "bench.json"
@@ -105,6 +106,20 @@ TARGETS = [
         "see section_s for where the time went; the sections are sized in main()'s defaults",
     ),
     Target(
+        "snapshot.pause_ms_at_most_orders",
+        "snapshot pause at 10,000 orders (fork of a process holding them, ms)",
+        100,
+        False,
+        "the fork copies the process's page tables: it grows with the sandbox's resident memory (sandbox_memory_mb)",
+    ),
+    Target(
+        "snapshots_in_run.max_pause_ms",
+        "longest snapshot pause under make bench's load (gate + fork, ms)",
+        250,
+        False,
+        "requests that were running when the snapshot closed the gate had to finish first: the longest request decides",
+    ),
+    Target(
         "iam.refused",
         "IAM refusals of the stack's roles in the whole run",
         0,
@@ -171,20 +186,6 @@ def _scratch_table(ddb: Any, name: str) -> str:
     return ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
 
 
-def _orders(count: int, seed: int) -> list[Any]:
-    import random
-
-    from ..ops.orders import random_request
-    from ..pipeline.create import create_order
-
-    class Keep:
-        def create(self, order: Any) -> tuple[Any, bool]:
-            return order, True
-
-    rng = random.Random(seed)
-    return [create_order(random_request(rng), Keep()).order for _ in range(count)]
-
-
 def emulator_bound(aws: Any, topic_arn: str, orders: int) -> dict[str, float]:
     """The calls one order costs (PutItem, UpdateItem, 1/10 BatchGetItem, 1/10 PublishBatch), issued directly."""
     from ..aws.notifier import SnsNotifier
@@ -193,7 +194,7 @@ def emulator_bound(aws: Any, topic_arn: str, orders: int) -> dict[str, float]:
 
     _scratch_table(aws("dynamodb"), "bench-emulator")
     repo, notifier = OrderRepository(aws("dynamodb"), "bench-emulator"), SnsNotifier(aws("sns"), topic_arn)
-    batch = _orders(orders, seed=11)
+    batch = sample_orders(orders, seed=11)
     calls = 0
     started = time.perf_counter()
     for start in range(0, len(batch), 10):
@@ -246,13 +247,13 @@ def warm_pipeline(aws: Any, table: str) -> None:
     from ..aws.repository import OrderRepository
 
     repo = OrderRepository(aws("dynamodb"), table)
-    warm = _orders(WARM_ORDERS, seed=15)
+    warm = sample_orders(WARM_ORDERS, seed=15)
     for order in warm:
         repo.create(order)
     _wait_notified(repo, [o.order_id for o in warm])
 
 
-def pipeline_rate(aws: Any, table: str, orders: int, writers: int = 4) -> dict[str, float]:
+def pipeline_rate(aws: Any, table: str, orders: int, writers: int = 4, seed: int = 12) -> dict[str, float]:
     """The pipeline's steady rate (after ``warm_pipeline``): orders written as fast as ``writers`` threads can, until the last
     one is notified. One writer alone (~50 PutItems/s over HTTP, its own client's CPU in each)
     kept pace with the pipeline and measured itself: the pipeline must have a backlog for its rate
@@ -262,7 +263,7 @@ def pipeline_rate(aws: Any, table: str, orders: int, writers: int = 4) -> dict[s
     from ..aws.repository import OrderRepository
 
     repo = OrderRepository(aws("dynamodb"), table)  # boto3 clients are thread-safe
-    batch = _orders(orders, seed=12)
+    batch = sample_orders(orders, seed=seed)  # a seed of its own per round: the same seed makes the same ids
     started = time.time() * 1000
     with ThreadPoolExecutor(writers) as pool:
         list(pool.map(repo.create, batch))
@@ -314,7 +315,7 @@ def api_calls(aws: Any, topic_arn: str, orders: int) -> dict[str, Any]:
 
     stream_arn = _scratch_table(aws("dynamodb"), "bench-calls")
     setup = OrderRepository(aws("dynamodb"), "bench-calls")
-    batch = _orders(orders, seed=14)
+    batch = sample_orders(orders, seed=14)
     for order in batch:
         setup.create(order)
     records = [r for r in read_stream(aws("dynamodbstreams"), stream_arn) if r["eventName"] == "INSERT"]
@@ -409,6 +410,12 @@ class PutItemReference:
             self.cpu_s += time.process_time() - cpu_started
         self.items += items
 
+    def absorb(self, other: PutItemReference) -> None:
+        """Pool another reference's measurements into this one."""
+        self.items += other.items
+        self.elapsed_s += other.elapsed_s
+        self.cpu_s += other.cpu_s
+
     def figures(self) -> dict[str, float]:
         return {
             "moto_in_process_put_item_per_s": round(self.items / self.elapsed_s, 1),
@@ -467,7 +474,7 @@ def top_up(aws: Any, table: str, count: int) -> None:
 
     repo = OrderRepository(aws("dynamodb"), table)
     for start in range(0, count, 1000):
-        batch = _orders(min(1000, count - start), seed=100 + start)
+        batch = sample_orders(min(1000, count - start), seed=100 + start)
         for order in batch:
             repo.create(order)
         _wait_notified(repo, [o.order_id for o in batch], timeout_s=300)
@@ -495,7 +502,8 @@ class Sections:
 SLOW_MACHINE_REFERENCE_MS = 585.0
 MEMORY_AT_ORDERS = 10_000
 SECTIONS = ("throughput",)
-REFERENCE_ITEMS = 2000  # in-process PutItems, half just before the pipeline's rate is measured, half just after
+REFERENCE_ITEMS = 2000  # in-process PutItems, in parts just before and just after each pipeline round
+PIPELINE_ROUNDS = 3
 
 
 def scaled_run_time(bench_s: float, reference_ms: float) -> dict[str, float]:
@@ -517,6 +525,7 @@ def run(
     from ..sandbox import control
     from .iam import check_cost
     from .memory import Reading, projection, rss_mb
+    from .snapshot import snapshot_section
 
     section = Sections()
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "section_s": section.seconds}
@@ -535,18 +544,33 @@ def run(
                 results.update(emulator_bound(aws, outputs["TopicArn"], orders))
             with section("warm_pipeline"):
                 warm_pipeline(aws, outputs["TableName"])
-            reference = PutItemReference()
-            with section("moto_put_item_before"):
-                reference.measure(REFERENCE_ITEMS // 2)
+            # The pipeline's rate and moto's in-process PutItem rate, in alternation: a shared VM's speed
+            # drifts within a minute (the reference moved 310-680/s between runs of the same code), so
+            # each round's pipeline rate is divided by the reference measured just before and after it,
+            # and the ratio reported is the median round's.
+            reference, rounds, ratios = PutItemReference(), [], []
             sandbox_cpu = cpu_seconds(state.pid)
-            with section("pipeline_rate"):
-                results.update(pipeline_rate(aws, outputs["TableName"], orders))
-            results["sandbox_cpu_ms_per_order"] = round(1000 * (cpu_seconds(state.pid) - sandbox_cpu) / orders, 2)
+            with section("pipeline_rounds"):
+                for index in range(PIPELINE_ROUNDS):
+                    around = PutItemReference()
+                    around.measure(REFERENCE_ITEMS // (2 * PIPELINE_ROUNDS))
+                    rounds.append(pipeline_rate(aws, outputs["TableName"], orders // PIPELINE_ROUNDS, seed=12 + index))
+                    around.measure(REFERENCE_ITEMS // (2 * PIPELINE_ROUNDS))
+                    reference.absorb(around)
+                    ratios.append(rounds[-1]["pipeline_orders_per_s"] / around.figures()["moto_in_process_put_item_per_s"])
+            done = PIPELINE_ROUNDS * (orders // PIPELINE_ROUNDS)
+            results.update(
+                pipeline_orders_per_s=round(done / sum(r["pipeline_total_s"] for r in rounds), 1),
+                pipeline_write_s=round(sum(r["pipeline_write_s"] for r in rounds), 2),
+                pipeline_total_s=round(sum(r["pipeline_total_s"] for r in rounds), 2),
+                pipeline_writers=rounds[0]["pipeline_writers"],
+            )
+            # The sandbox's CPU over the rounds is the pipeline's: the references run in this process.
+            results["sandbox_cpu_ms_per_order"] = round(1000 * (cpu_seconds(state.pid) - sandbox_cpu) / done, 2)
             results["throughput_ratio"] = round(results["pipeline_orders_per_s"] / results["emulator_orders_per_s"], 3)
-            with section("moto_put_item_after"):
-                reference.measure(REFERENCE_ITEMS // 2)
             results.update(reference.figures())
-            results["pipeline_vs_moto_put_item"] = round(results["pipeline_orders_per_s"] / results["moto_in_process_put_item_per_s"], 3)
+            results["pipeline_vs_moto_put_item_rounds"] = [round(r, 3) for r in ratios]
+            results["pipeline_vs_moto_put_item"] = round(statistics.median(ratios), 3)
             # What bounds that ratio, in CPU time (steadier than rates on a shared machine): an order's
             # cost to the sandbox process, counted in in-process PutItems.
             results["sandbox_cpu_per_order_in_put_items"] = round(
@@ -589,6 +613,14 @@ def run(
                 "function_workers": len(workers),
                 **projection(readings, max(MEMORY_AT_ORDERS, memory_orders)),
             }
+            # The periodic snapshots this sandbox took while the sections above loaded it.
+            persistence = control.control(state.endpoint, "health")["persistence"]
+            results["snapshots_in_run"] = {
+                key: persistence[key] for key in ("snapshots", "failures", "skipped_busy", "max_pause_ms", "last_pause_ms", "last_write_ms")
+            }
+            results["snapshots_in_run"]["last_size_mb"] = round((persistence["last_size_bytes"] or 0) / 1e6, 1)
+            with section("snapshot"):
+                results["snapshot"] = snapshot_section()
         finally:
             with section("sandbox_stop"):
                 control.stop(Path(state_dir))
