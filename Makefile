@@ -174,7 +174,7 @@ lint-template: synth ## cfn-lint the synthesized template (errors fail; warnings
 ORDERS := $(BIN)/orders
 FUNCTION ?= process
 
-.PHONY: sandbox-start sandbox-stop sandbox-clean sandbox-snapshot-save sandbox-snapshot-load sandbox-status sandbox-iam sandbox-create-order sandbox-load sandbox-view-orders \
+.PHONY: sandbox-start sandbox-stop sandbox-clean sandbox-snapshot-save sandbox-snapshot-load sandbox-deploy sandbox-status sandbox-iam sandbox-create-order sandbox-load sandbox-view-orders \
 	sandbox-watch-orders sandbox-watch-sns sandbox-dlq sandbox-logs sandbox-alarms sandbox-metrics test-sandbox test-integration
 
 sandbox-start: setup ## start the sandbox in the background, from its saved state (FRESH=1: empty, deploying the stack)
@@ -191,6 +191,9 @@ sandbox-snapshot-save: setup ## export the sandbox's whole state to FILE (a snap
 
 sandbox-snapshot-load: setup ## make FILE the sandbox's state and start from it (its own kept as .previous)
 	@$(ORDERS) sandbox snapshot load $(or $(FILE),$(error FILE=path/to/state.snapshot is needed))
+
+sandbox-deploy: setup ## deploy the current code into the running sandbox (a stack update: its data stays)
+	@$(ORDERS) sandbox deploy
 
 sandbox-status: setup ## is the sandbox running, where
 	@$(ORDERS) sandbox status

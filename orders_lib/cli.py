@@ -101,6 +101,14 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         return 0
     if args.action == "snapshot":
         return _sandbox_snapshot(args.snapshot, state_dir)
+    if args.action == "deploy":
+        try:
+            deployed = control.redeploy(state_dir)
+        except control.SandboxError as error:
+            print(f"deploy: {error}", file=sys.stderr)
+            return 1
+        print(f"Stack {deployed.stack_name} deployed from the current code into the sandbox on {deployed.endpoint}")
+        return 0
     if args.action in ("clock", "iam", "chaos"):  # settings of the running sandbox
         running = control.running(state_dir)
         if running is None:
@@ -112,7 +120,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         print("No sandbox running")
         return 1
     print(f"Sandbox {current.status} (pid {current.pid}) on {current.endpoint}, stack {current.stack_name}")
-    print(_persistence_line(control.control(current.endpoint, "health").get("persistence", {})))
+    health = control.control(current.endpoint, "health")
+    print(_persistence_line(health.get("persistence", {})))
+    if health.get("warning"):
+        print(f"WARNING: {health['warning']}")
     return 0
 
 
@@ -488,7 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = command("validate", cmd_validate)
     validate.add_argument("file", nargs="?", default="-", help="request JSON file, or - for standard input")
     sandbox = command("sandbox", cmd_sandbox)
-    sandbox.add_argument("action", choices=("start", "stop", "clean", "status", "chaos", "clock", "iam", "snapshot"))
+    sandbox.add_argument("action", choices=("start", "stop", "clean", "status", "deploy", "chaos", "clock", "iam", "snapshot"))
     sandbox.add_argument("snapshot", nargs="*", metavar="save|load FILE", help="snapshot: export or import the whole sandbox's state")
     sandbox.add_argument("--fresh", action="store_true", help="start: empty, not from the saved state (kept as .previous)")
     sandbox.add_argument("--strict", action="store_true", help="start: refuse to start if the saved state cannot be loaded")

@@ -24,6 +24,10 @@ DEFAULT_STATE_DIR = Path(os.environ.get("ORDERS_SANDBOX_DIR", ".sandbox"))
 STATE_FILE = "sandbox.json"
 LOG_FILE = "sandbox.log"
 START_TIMEOUT_S = 90.0
+CODE_CHANGED = (
+    "the stack's or the functions' code changed since this state was deployed: `orders sandbox deploy` updates the "
+    "stack in place, `make sandbox-start FRESH=1` starts empty with the new code"
+)
 
 
 class SandboxError(RuntimeError):
@@ -123,12 +127,14 @@ def serve(
         if restored:
             state.stack_name, state.outputs = restored
             print(f"restored from {sandbox.state_dir}: stack {state.stack_name} as it was left (not deployed again)", flush=True)
+            if sandbox.code_changed():
+                print(f"WARNING: {CODE_CHANGED}", flush=True)
         elif deploy:
-            from orders_lib.sandbox.cloudformation.stack import deploy_into
-
-            state.stack_name, state.outputs = deploy_into(sandbox)
+            state.stack_name, state.outputs = sandbox.deploy()
         state.status = "ready"
         sandbox.status = {"status": "ready", "outputs": state.outputs}
+        if restored and sandbox.code_changed():
+            sandbox.status["warning"] = CODE_CHANGED
         state.write(state_dir)
         print(f"sandbox ready on {sandbox.endpoint}", flush=True)
         stop.wait()
@@ -242,6 +248,25 @@ def stop(state_dir: Path = DEFAULT_STATE_DIR, timeout_s: float = 15.0) -> bool:
         os.killpg(state.pid, signal.SIGKILL)
     (state_dir / STATE_FILE).unlink(missing_ok=True)
     return True
+
+
+def redeploy(state_dir: Path = DEFAULT_STATE_DIR, timeout_s: float = 180.0) -> SandboxState:
+    """Deploy the current code into the running sandbox (a stack update; its data stays)."""
+    live = running(state_dir)
+    if live is None:
+        raise SandboxError("no sandbox running: make sandbox-start")
+    control(live.endpoint, "deploy", {})
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        deploying = control(live.endpoint, "health").get("deploy", {})
+        if deploying.get("state") == "done":
+            live.stack_name, live.outputs = deploying["stack"], deploying["outputs"]
+            live.write(state_dir)
+            return live
+        if deploying.get("state") == "failed":
+            raise SandboxError(f"the deploy failed: {deploying.get('error')}")
+        time.sleep(0.3)
+    raise SandboxError(f"the deploy did not finish within {timeout_s:.0f} s")
 
 
 def save_snapshot(file: Path, state_dir: Path = DEFAULT_STATE_DIR, timeout_s: float = 120.0) -> dict[str, Any]:

@@ -51,6 +51,7 @@ from orders_lib.sandbox.lambda_.invocation.invoker import Invocations
 from orders_lib.sandbox.lambda_.invocation.runtime import LambdaRuntime
 from orders_lib.sandbox.logs import moto_patches as logs_patches
 from orders_lib.sandbox.logs.function_logs import FunctionLogs
+from orders_lib.sandbox.logs.retention import LogRetention
 from orders_lib.sandbox.persistence.gate import StateGate
 from orders_lib.sandbox.persistence.snapshots import DEFAULT_INTERVAL_S as SNAPSHOT_INTERVAL_S
 from orders_lib.sandbox.persistence.snapshots import Snapshots
@@ -88,6 +89,8 @@ class Sandbox:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.gate = StateGate()
         self.restore, self.strict, self.restored = restore, strict, False
+        self.deployed_fingerprint: str | None = None  # the sources the stack in this state was deployed from
+        self._deploying: dict[str, Any] = {}
         self.chaos = Chaos()
         self.status: dict[str, Any] = {"status": "starting"}
         self.cloudwatch = SandboxCloudWatch(
@@ -115,9 +118,8 @@ class Sandbox:
         self.invocations = Invocations(self.runtime, self.capacity)
         self.clock = SandboxClock()
         self.stream_retention = StreamRetention(account, region)
-        self.ttl = TtlSweeper(
-            account, region, self.clock, ttl_interval_s, housekeeping=self.stream_retention.sweep, section=self.gate.shared
-        )
+        self.log_retention = LogRetention(account, region)
+        self.ttl = TtlSweeper(account, region, self.clock, ttl_interval_s, housekeeping=self._retention, section=self.gate.shared)
         self.destinations = OnFailureDestinations(region, lambda: self._own_endpoint, self.guard.identities.credentials)
         self.mappings = MappingSupervisor(
             account,
@@ -143,6 +145,7 @@ class Sandbox:
             mappings=self.mappings.stats,
             retention=self.stream_retention,
             snapshot=self._snapshot_soon if self.snapshots else None,
+            deploy=self._deploy_soon,
         )
         self._listeners: list[Listener] = []
         self.internal_port = 0
@@ -243,7 +246,46 @@ class Sandbox:
     # -- state that lasts ------------------------------------------------------------
     def _status(self) -> dict[str, Any]:
         persistence = self.snapshots.status.to_dict() if self.snapshots else {"enabled": False}
-        return {**self.status, "persistence": persistence}
+        return {**self.status, "persistence": persistence, **({"deploy": self._deploying} if self._deploying else {})}
+
+    def deploy(self) -> tuple[str, dict[str, str]]:
+        """Deploy the stack from the current sources (create, or update in place); its name and outputs."""
+        from orders_lib.deploy.synth import ROOT
+        from orders_lib.sandbox.cloudformation.stack import deploy_into, fingerprint
+
+        name, outputs = deploy_into(self)
+        self.deployed_fingerprint = fingerprint(ROOT, None)
+        return name, outputs
+
+    def code_changed(self) -> bool:
+        """Whether the sources differ from those the stack in this (restored) state was deployed from."""
+        from orders_lib.deploy.synth import ROOT
+        from orders_lib.sandbox.cloudformation.stack import fingerprint
+
+        return self.deployed_fingerprint is not None and self.deployed_fingerprint != fingerprint(ROOT, None)
+
+    def _deploy_soon(self) -> dict[str, Any]:
+        """``POST /_sandbox/deploy``: a deploy in the background; the health endpoint shows how it went."""
+        if self._deploying.get("state") == "running":
+            raise ValueError("a deploy is already running")
+        self._deploying = {"state": "running"}
+
+        def run() -> None:
+            try:
+                name, outputs = self.deploy()
+                self.status.pop("warning", None)
+                self.status["outputs"] = outputs
+                self._deploying = {"state": "done", "stack": name, "outputs": outputs}
+            except Exception as error:  # noqa: BLE001 - reported to the caller through the health endpoint
+                self._deploying = {"state": "failed", "error": repr(error)}
+
+        threading.Thread(target=run, name="deploy", daemon=True).start()
+        return dict(self._deploying)
+
+    def _retention(self, now: float) -> None:
+        """What AWS deletes by age, at each TTL sweep: stream records (24 h), log events (their group's retention)."""
+        self.stream_retention.sweep(now)
+        self.log_retention.sweep(now)
 
     def _snapshot_soon(self) -> dict[str, Any]:
         """A snapshot now, off the event loop (the control API answers at once; health shows it)."""
@@ -259,6 +301,7 @@ class Sandbox:
             "cloudwatch": self.cloudwatch.export(),
             "mappings": self.mappings.resume_points(),
             "ttl_deleted": self.ttl.deleted,
+            "deployed_fingerprint": self.deployed_fingerprint,
             "stream_retention": {"trimmed": self.stream_retention.trimmed, "expired_iterators": self.stream_retention.expired_iterators},
         }
 
@@ -267,6 +310,7 @@ class Sandbox:
         self.cloudwatch.load(own["cloudwatch"])
         self.mappings.resume_from(own["mappings"])
         self.ttl.deleted = int(own["ttl_deleted"])
+        self.deployed_fingerprint = own.get("deployed_fingerprint")
         self.stream_retention.trimmed = int(own["stream_retention"]["trimmed"])
         self.stream_retention.expired_iterators = int(own["stream_retention"]["expired_iterators"])
 

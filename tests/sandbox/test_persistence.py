@@ -194,6 +194,14 @@ def test_the_ttl_clock_is_kept_and_chaos_is_off(restarted):
     assert control.control(restarted.state.endpoint, "chaos")["sns_publish_failure_rate"] == 0
 
 
+def test_the_current_code_deploys_into_a_restored_sandbox_and_its_data_stays(restarted):
+    assert "warning" not in control.control(restarted.state.endpoint, "health")  # the code did not change
+    deployed = control.redeploy(restarted.state_dir)
+    assert deployed.outputs == restarted.outputs
+    status, _ = _status(restarted.aws, restarted.outputs["TableName"], restarted.before.order_id)
+    assert status == "PROCESSED"
+
+
 def test_the_status_says_where_the_state_lives(restarted):
     persistence = control.control(restarted.state.endpoint, "health")["persistence"]
     assert persistence["path"] == str((restarted.state_dir / "state.snapshot").resolve())

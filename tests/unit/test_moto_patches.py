@@ -348,3 +348,23 @@ def test_conditional_writes_still_hold_with_parsed_conditions():
             assert client.get_item(TableName="t", Key={"k": {"S": "a"}})["Item"]["stamp"] == {"S": "1"}
     finally:
         dynamodb_patches.uninstall()
+
+
+def test_a_queue_forgets_the_oldest_deleted_receipt_handles(monkeypatch):
+    monkeypatch.setattr(sqs_patches, "DELETED_HANDLES_KEPT", 3)
+    sqs_patches.install(lambda queue: None)
+    try:
+        with mock_aws():
+            sqs = boto3.client("sqs", region_name="us-east-1")
+            url = sqs.create_queue(QueueName="consumed")["QueueUrl"]
+            handles = []
+            for n in range(5):
+                sqs.send_message(QueueUrl=url, MessageBody=str(n))
+                handle = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+                handles.append(handle)
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=handles[-1])  # deleting again succeeds, as on AWS
+            with pytest.raises(sqs.exceptions.ReceiptHandleIsInvalid):
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=handles[0])  # forgotten: 3 kept
+    finally:
+        sqs_patches.uninstall()

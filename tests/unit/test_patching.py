@@ -18,7 +18,7 @@ from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 from moto.logs.models import LogGroup, LogsBackend, LogStream
 from moto.sns.models import SNSBackend
-from moto.sqs.models import SQSBackend
+from moto.sqs.models import Queue, SQSBackend
 
 from orders_lib.sandbox import moto_core
 from orders_lib.sandbox.chaos import Chaos
@@ -45,6 +45,8 @@ WATCHED = [
     (DynamoDBBackend, "update_item"),
     (SNSBackend, "publish"),
     (SQSBackend, "send_message"),
+    (Queue, "__init__"),
+    (Queue, "wait_for_messages"),
     (ChangeSet, "apply"),
     (Table, "create_from_cloudformation_json"),
     (Stack, "stack_parameters"),

@@ -51,11 +51,12 @@ class ControlApi:
         mappings: Callable[[], dict[str, Any]],
         retention: StreamRetention | None = None,
         snapshot: Callable[[], dict[str, Any]] | None = None,
+        deploy: Callable[[], dict[str, Any]] | None = None,
     ):
         """``snapshot()`` starts a snapshot in the background and says so (``POST /_sandbox/snapshot``)."""
         self._status, self.chaos, self.capacity, self.runtime = status, chaos, capacity, runtime
         self.clock, self.ttl, self.guard, self._mappings = clock, ttl, guard, mappings
-        self.retention, self._snapshot = retention, snapshot
+        self.retention, self._snapshot, self._deploy = retention, snapshot, deploy
         self._routes: dict[str, Callable[[Changes, Args], Any]] = {
             "health": lambda changes, args: self._status(),
             "chaos": self._chaos,
@@ -65,6 +66,7 @@ class ControlApi:
             "workers": lambda changes, args: {"pids": self.runtime.worker_pids(args.get("function"))},
             "mappings": lambda changes, args: self._mappings(),
             "snapshot": self._snapshot_route,
+            "deploy": self._deploy_route,
         }
 
     def __call__(self, method: str, path: str, query: str, body: bytes) -> tuple[int, Any]:
@@ -114,6 +116,12 @@ class ControlApi:
             raise ValueError("POST to take a snapshot; GET /_sandbox/health shows the last one")
         _refuse_unknown("snapshot", changes)
         return self._snapshot()
+
+    def _deploy_route(self, changes: Changes, args: Args) -> Any:
+        if self._deploy is None or changes is None:
+            raise ValueError("POST to deploy the current code; GET /_sandbox/health shows how it went")
+        _refuse_unknown("deploy", changes)
+        return self._deploy()
 
     def _iam(self, changes: Changes, args: Args) -> Any:
         if changes is not None:

@@ -4,6 +4,9 @@
   which walks every message: O(n²) per receive, 70 ms a message with 1,000 in a subscriber
   queue. ``message_within_retention`` reads the one attribute it needs.
 * A long poll (``WaitTimeSeconds``) steps out of the snapshot gate while it waits.
+* A queue remembers the receipt handles of deleted messages so that deleting one again succeeds,
+  as on AWS; moto kept every one for the queue's life (each message consumed grew it for good).
+  ``DeletedHandles`` keeps the latest ``DELETED_HANDLES_KEPT`` per queue.
 * Every message sent (the API or an SNS delivery) is reported, for CloudWatch's
   ``AWS/SQS NumberOfMessagesSent``.
 """
@@ -20,6 +23,31 @@ from moto.sqs.models import Message, Queue, SQSBackend
 from orders_lib.sandbox.patching import Patches
 
 _PATCHES = Patches("SQS")
+DELETED_HANDLES_KEPT = 10_000
+
+
+class DeletedHandles:
+    """The set moto keeps of a queue's deleted receipt handles, bounded: the oldest are forgotten
+    first (a delete with a forgotten handle is refused as invalid, as for any unknown handle)."""
+
+    def __init__(self, limit: int | None = None):
+        self.limit = DELETED_HANDLES_KEPT if limit is None else limit
+        self._handles: dict[str, None] = {}
+
+    def __contains__(self, handle: object) -> bool:
+        return handle in self._handles
+
+    def __len__(self) -> int:
+        return len(self._handles)
+
+    def add(self, handle: str) -> None:
+        self._handles[handle] = None
+        while len(self._handles) > self.limit:
+            del self._handles[next(iter(self._handles))]
+
+    def update(self, handles: Any) -> None:
+        for handle in handles:
+            self.add(handle)
 
 
 def message_within_retention(self: SQSBackend, queue_name: str, message: Message) -> bool:
@@ -39,6 +67,13 @@ def install(message_sent: Callable[[str], None], released: Callable[[], Abstract
             moto_wait(self, timeout)
 
     _PATCHES.replace(Queue, "wait_for_messages", wait_for_messages)
+    moto_init = Queue.__init__
+
+    def init(self: Queue, *args: Any, **kwargs: Any) -> None:
+        moto_init(self, *args, **kwargs)
+        self.deleted_messages = DeletedHandles()  # type: ignore[assignment]  # what moto reads of it: in, update
+
+    _PATCHES.replace(Queue, "__init__", init)
     moto_send = SQSBackend.send_message
 
     def send_message(self: SQSBackend, queue_name: str, *args: Any, **kwargs: Any) -> Any:
