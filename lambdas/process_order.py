@@ -23,7 +23,7 @@ notifier = SnsNotifier(client("sns"), os.environ["TOPIC_ARN"])
 
 
 @metrics.log_metrics  # one EMF line per invocation, in the log: no API call
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)  # no key of one invocation reaches the next
 def handler(event, context):
     result = process_records(DynamoDBStreamEvent(event).records, repository, notifier, log=logger)
     record_batch(metrics, result)

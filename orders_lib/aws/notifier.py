@@ -19,6 +19,7 @@ SNS_BATCH_LIMIT = 10
 class PublishReport:
     published: list[str] = field(default_factory=list)  # order ids
     failed: dict[str, str] = field(default_factory=dict)  # order id -> reason
+    message_ids: dict[str, str] = field(default_factory=dict)  # order id -> the SNS MessageId (logged: the trace shows it)
 
 
 class SnsNotifier:
@@ -41,7 +42,10 @@ class SnsNotifier:
                     report.failed[note.order_id] = f"{type(error).__name__}: {error}"
                 continue
             for ok in response.get("Successful", []):
-                report.published.append(chunk[int(ok["Id"][1:])].order_id)
+                order_id = chunk[int(ok["Id"][1:])].order_id
+                report.published.append(order_id)
+                if ok.get("MessageId"):
+                    report.message_ids[order_id] = ok["MessageId"]
             for bad in response.get("Failed", []):
                 report.failed[chunk[int(bad["Id"][1:])].order_id] = f"{bad.get('Code')}: {bad.get('Message', '')}"
         return report

@@ -3,6 +3,10 @@
 The same idempotency key always maps to the same ``orderId`` (UUIDv5), so the
 conditional put turns any number of duplicates, concurrent or not, into one
 write. Without a client key the key derives from the request's content.
+
+Every answer about an order (201, 200, 409) is logged with the order id as a top-level
+``orderId`` key, so one ``FilterLogEvents`` with ``{ $.orderId = "..." }`` finds the
+invocations that touched it (``orders trace``).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,6 +25,7 @@ from ..domain.clock import Clock, to_iso, utc_now
 from ..domain.model import Order, OrderStatus
 from ..domain.validation import FieldError, ValidationFailed, parse_body, validate_order_request
 
+LOG = logging.getLogger(__name__)
 ORDER_ID_NAMESPACE = uuid.UUID("6f1c2f47-2b55-4f0e-9a5e-0d7c8e9b3a41")
 DEFAULT_TTL_DAYS = 7
 
@@ -33,6 +39,19 @@ class CreateOutcome:
     status_code: int
     order: Order | None = None
     errors: list[FieldError] = field(default_factory=list)
+    key_order_id: str | None = None  # a 409: the order the reused idempotency key belongs to
+
+    @property
+    def order_id(self) -> str | None:
+        """The order this answer is about (None for a 400: no order was derived)."""
+        return self.order.order_id if self.order is not None else self.key_order_id
+
+    def log_fields(self) -> dict[str, Any]:
+        """The structured keys of the answer's log line: ``orderId`` whenever there is one."""
+        fields: dict[str, Any] = {"status_code": self.status_code}
+        if self.order_id:
+            fields["orderId"] = self.order_id
+        return fields
 
     @property
     def created(self) -> bool:
@@ -70,7 +89,8 @@ def create_order(payload: Any, repository: OrderWriter, clock: Clock = utc_now, 
     )
     stored, created = repository.create(order)
     if not created and stored.request_hash != request_hash:
-        return CreateOutcome(409, errors=[FieldError("idempotencyKey", "was already used for a different request")])
+        error = FieldError("idempotencyKey", "was already used for a different request")
+        return CreateOutcome(409, errors=[error], key_order_id=stored.order_id)
     return CreateOutcome(201 if created else 200, order=stored)
 
 
@@ -101,12 +121,20 @@ def http_response(status_code: int, body: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": status_code, "headers": {"Content-Type": "application/json"}, "body": codec.dumps(body)}
 
 
-def handle_create_event(event: Any, repository: OrderWriter, clock: Clock = utc_now, ttl_days: int = DEFAULT_TTL_DAYS) -> dict[str, Any]:
-    """Everything CreateOrder does, so the handler only wires its adapters."""
+def answer_create_event(event: Any, repository: OrderWriter, clock: Clock = utc_now, ttl_days: int = DEFAULT_TTL_DAYS) -> CreateOutcome:
+    """What CreateOrder answers to ``event``, before it becomes an HTTP-style response."""
     try:
         payload = request_payload(event)
     except ValidationFailed as failure:
-        outcome = CreateOutcome(400, errors=failure.errors)
-    else:
-        outcome = create_order(payload, repository, clock, ttl_days)
+        return CreateOutcome(400, errors=failure.errors)
+    return create_order(payload, repository, clock, ttl_days)
+
+
+def handle_create_event(
+    event: Any, repository: OrderWriter, clock: Clock = utc_now, ttl_days: int = DEFAULT_TTL_DAYS, log: Any = LOG
+) -> dict[str, Any]:
+    """Everything CreateOrder does, so the handler only wires its adapters; the answer is
+    logged once, with the order's id as ``orderId``."""
+    outcome = answer_create_event(event, repository, clock, ttl_days)
+    log.info("create-order answered", extra=outcome.log_fields())
     return http_response(outcome.status_code, outcome.body())

@@ -19,6 +19,11 @@ A record fails (and is retried by the event source mapping, then sent to the DLQ
 not a valid order or one of its steps fails; the others succeed. Powertools' BatchProcessor
 calls its record handler one record at a time, which would rule out the batched read and
 publish, so this loop keeps the steps together and returns the same ``batchItemFailures`` shape.
+
+Logs, for ``orders trace``: a batch's first and last lines list the ``orderIds`` it covers (the
+first one even when the invocation dies afterwards), and every line about one order carries it
+as a top-level ``orderId`` key: a refused record, a failed publish or write, and each accepted
+notification with its SNS ``message_id``.
 """
 
 from __future__ import annotations
@@ -87,17 +92,24 @@ def process_records(
     records: Iterable[DynamoDBRecord], store: OrderStore, notifier: Notifier, clock: Clock = utc_now, log: Any = LOG
 ) -> BatchResult:
     result = BatchResult()
+    records = list(records)
+    keys = [_order_key(record) for record in records]
+    sequences = [_sequence_number(record) for record in records]
+    log.info(
+        "batch received",
+        extra={"batch_size": len(records), "orderIds": keys, "sequence_numbers": sequences},  # aligned: None for a keyless record
+    )
     work: list[tuple[str, Order]] = []  # (sequence number, order announced by an INSERT)
-    for record in records:
-        sequence = _sequence_number(record)
+    for record, key, sequence in zip(records, keys, sequences, strict=True):
+        about = {"orderId": key, "sequence_number": sequence} if key else {"sequence_number": sequence}
         try:
             order = _new_order(record)
         except InvalidOrder as error:
-            log.error("record is not a valid order", extra={"sequence_number": sequence, "problems": error.problems})
+            log.error("record is not a valid order", extra={**about, "problems": error.problems})
             result.failures[sequence] = str(error)
             continue
         except Exception as error:  # one record's failure must not fail the batch; logged with its cause
-            log.exception("record failed", extra={"sequence_number": sequence})
+            log.exception("record failed", extra=about)
             result.failures[sequence] = f"{type(error).__name__}: {error}"
             continue
         if order is None:
@@ -111,16 +123,19 @@ def process_records(
         by_id = {order.order_id: (sequence, order.transition(OrderStatus.PROCESSED, taken_at)) for sequence, order in work}
         report = notifier.publish([order for _, order in by_id.values()])
         for order_id, reason in report.failed.items():
-            log.error("notification failed", extra={"order_id": order_id, "reason": reason})
+            log.error("notification failed", extra={"orderId": order_id, "sequence_number": by_id[order_id][0], "reason": reason})
             result.publish_failed.append(order_id)
             result.failures[by_id[order_id][0]] = f"publish failed: {reason}"
         result.notified.extend(report.published)
+        for order_id in report.published:
+            extra = {"orderId": order_id, "sequence_number": by_id[order_id][0], "message_id": report.message_ids.get(order_id)}
+            log.info("notification published", extra=extra)
         notified_at = to_iso(clock())
         completed = each(lambda order_id: store.complete(order_id, taken_at, notified_at), report.published)
         for order_id, outcome in zip(report.published, completed, strict=True):
             sequence = by_id[order_id][0]
             if isinstance(outcome, Exception):  # retried: the order is still NEW; the notification repeats with its dedup id
-                log.error("state change failed", extra={"order_id": order_id}, exc_info=outcome)
+                log.error("state change failed", extra={"orderId": order_id, "sequence_number": sequence}, exc_info=outcome)
                 result.failures[sequence] = f"{type(outcome).__name__}: {outcome}"
             elif outcome.outcome is Transition.APPLIED:
                 result.processed.append(order_id)
@@ -133,6 +148,8 @@ def process_records(
             "notified": len(result.notified),
             "ignored": len(result.ignored),
             "failed": len(result.failures),
+            "orderIds": keys,
+            "failed_sequence_numbers": list(result.failures),
         },
     )
     return result
@@ -180,6 +197,17 @@ def _outcome(call: Callable[[T], R], item: T) -> R | Exception:
         return call(item)
     except Exception as error:  # noqa: BLE001 - returned to the caller, which records it per order
         return error
+
+
+def _order_key(record: DynamoDBRecord) -> str | None:
+    """The ``orderId`` in a record's key (from the raw event: it needs no decoding that could
+    fail), or None when the record has none; never raises, whatever the record holds."""
+    raw = record.raw_event if isinstance(getattr(record, "raw_event", None), dict) else {}
+    data = raw.get("dynamodb")
+    keys = data.get("Keys") if isinstance(data, dict) else None
+    value = keys.get("orderId") if isinstance(keys, dict) else None
+    key = next(iter(value.values()), None) if isinstance(value, dict) and value else None
+    return key if isinstance(key, str) else None
 
 
 def _sequence_number(record: DynamoDBRecord) -> str:
