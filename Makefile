@@ -126,7 +126,7 @@ AWS_CHECK := $(PY) -m orders_lib.deploy.credentials
 # The same `orders` commands as on the sandbox, pointed at AWS and the stage's stack.
 ON_AWS := $(BIN)/orders --target aws $(if $(STAGE),--stack techtest-orders-$(STAGE))
 
-.PHONY: synth bootstrap deploy destroy invoke-create logs-create logs-process check-dlq alarms metrics test-cdk lint-template
+.PHONY: synth bootstrap deploy destroy invoke-create logs-create logs-process check-dlq trace alarms metrics test-cdk lint-template
 
 synth: setup ## synthesize the stack into cdk.out (cdk-nag on), print its resources
 	$(PY) -m orders_lib.deploy.synth $(if $(STAGE),--stage $(STAGE)) $(if $(REMOVAL),--removal $(REMOVAL))
@@ -157,6 +157,9 @@ logs-process: setup ## recent ProcessOrder log events on AWS
 check-dlq: setup ## count (and peek at) failed batches in the DLQ on AWS
 	@$(AWS_CHECK) && $(ON_AWS) dlq
 
+trace: setup ## one order's journey on AWS, oldest first, with a verdict (ID=order id)
+	@$(AWS_CHECK) && $(ON_AWS) trace $(or $(ID),$(error ID=order-id is needed))
+
 alarms: setup ## the stack's alarms on AWS, worst first, with state and reason (exit 1 if one is in ALARM)
 	@$(AWS_CHECK) && $(ON_AWS) alarms
 
@@ -175,7 +178,7 @@ ORDERS := $(BIN)/orders
 FUNCTION ?= process
 
 .PHONY: sandbox-start sandbox-stop sandbox-clean sandbox-snapshot-save sandbox-snapshot-load sandbox-deploy sandbox-status sandbox-iam sandbox-create-order sandbox-load sandbox-view-orders \
-	sandbox-watch-orders sandbox-watch-sns sandbox-dlq sandbox-logs sandbox-alarms sandbox-metrics test-sandbox test-integration
+	sandbox-watch-orders sandbox-watch-sns sandbox-dlq sandbox-trace sandbox-logs sandbox-alarms sandbox-metrics test-sandbox test-integration
 
 sandbox-start: setup ## start the sandbox in the background, from its saved state (FRESH=1: empty, deploying the stack)
 	@$(ORDERS) sandbox start $(if $(FRESH),--fresh)
@@ -221,6 +224,9 @@ sandbox-watch-sns: setup ## print notifications as they arrive (Ctrl-C stops)
 
 sandbox-dlq: setup ## decoded DLQ records and the orders they cover (REDRIVE=1 sends them through ProcessOrder again)
 	@$(ORDERS) dlq $(if $(REDRIVE),--redrive)
+
+sandbox-trace: setup ## one order's journey on the sandbox, oldest first, with a verdict (ID=order id)
+	@$(ORDERS) trace $(or $(ID),$(error ID=order-id is needed))
 
 sandbox-logs: setup ## function logs (FUNCTION=process|create)
 	@$(ORDERS) logs $(FUNCTION)

@@ -425,6 +425,19 @@ def cmd_logs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_trace(args: argparse.Namespace) -> int:
+    """One order's journey, oldest first: CreateOrder, the table, the stream, ProcessOrder, SNS, the DLQ, alarms."""
+    from .ops.trace import TraceTarget, trace
+
+    ctx = Context(args)
+    result = trace(args.order_id, ctx.client, TraceTarget.from_outputs(ctx.outputs))
+    if not result.found:
+        print(f"orders trace: {args.order_id}: unknown order id (not in the table, its logs, the stream or the DLQ)", file=sys.stderr)
+        return 1
+    print(codec.dumps(result.to_dict(), indent=2) if args.json else result.to_table())
+    return 0
+
+
 def cmd_run_notebooks(args: argparse.Namespace) -> int:
     """Run every notebook with papermill into a report folder (HTML copies, charts, summary.json)."""
     from .workbook.run import NOTEBOOKS, run_all
@@ -551,6 +564,9 @@ def build_parser() -> argparse.ArgumentParser:
     dead.add_argument("--redrive", action="store_true", help="send the failed records through ProcessOrder again")
     dead.add_argument("--purge", action="store_true", help="delete every DLQ message (needs --yes)")
     dead.add_argument("--yes", action="store_true")
+    traced = command("trace", cmd_trace)
+    traced.add_argument("order_id", metavar="ORDER_ID")
+    traced.add_argument("--json", action="store_true", help="the trace as JSON")
     notebooks = command("run-notebooks", cmd_run_notebooks)
     notebooks.add_argument("--output", type=Path, default=Path("reports"))
     notebooks.add_argument("--only", action="append", metavar="NAME", help="e.g. 02_create_orders (repeatable)")
