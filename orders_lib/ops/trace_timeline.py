@@ -4,7 +4,7 @@ so every rule is unit-testable against handmade evidence)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -223,11 +223,40 @@ def timeline(evidence: Evidence) -> tuple[list[Step], str]:
     process_steps, reasons = _process_steps(evidence)
     steps = [*_create_steps(evidence), *_table_steps(evidence), *process_steps, *_other_steps(evidence)]
     steps.sort(key=lambda step: step.at)
-    return steps, verdict(evidence, reasons)
+    return steps, verdict(evidence, reasons, steps)
 
 
-def verdict(evidence: Evidence, reasons: list[str]) -> str:
-    """``notified in 412 ms``, ``in the DLQ after 4 attempts: <reason>``, ``NEW for 3 min: ...``, ``unknown order id``."""
+SLOW_MS = 1000.0  # a notification later than this names the step that took longest
+
+
+def slowest(steps: list[Step], created: datetime, notified: datetime) -> tuple[str, float] | None:
+    """The longest part of created -> notified: the wait for ProcessOrder to take the record
+    (stream and poller), one ProcessOrder invocation (its REPORT duration, a cold start's init
+    included), or the wait before a retry or a redrive."""
+    runs = [s for s in steps if s.source == "ProcessOrder" and created <= s.at <= notified]
+    parts: list[tuple[str, float]] = []
+    free_from = created
+    for number, run in enumerate(runs):
+        name = run.what.split(":")[0]
+        waited = (run.at - free_from).total_seconds() * 1000
+        if number == 0:
+            parts.append(("the wait for ProcessOrder to take it", waited))
+        else:
+            parts.append(("the DLQ until the redrive" if "redrive" in name else f"the wait before {name}", waited))
+        duration = run.details.get("duration_ms")
+        if isinstance(duration, (int, float)):
+            ran = float(duration) + float(run.details.get("init_ms") or 0)
+            parts.append((f"ProcessOrder {name}", ran))
+            free_from = run.at + timedelta(milliseconds=ran)
+        else:
+            free_from = run.at
+    return max(parts, key=lambda part: part[1]) if parts else None
+
+
+def verdict(evidence: Evidence, reasons: list[str], steps: list[Step] | None = None) -> str:
+    """``notified in 412 ms`` (past a second: ``notified in 2.1 s, slowest: ProcessOrder batch
+    of 1, attempt 1 (1.9 s)``), ``in the DLQ after 4 attempts: <reason>``, ``NEW for 3 min:
+    ...``, ``unknown order id``."""
     if not evidence.found:
         return "unknown order id"
     state = evidence.state()
@@ -235,6 +264,8 @@ def verdict(evidence: Evidence, reasons: list[str]) -> str:
     gone = evidence.item is None and any(r.event_name == "REMOVE" for r in (evidence.stream.records if evidence.stream else []))
     if notified:
         took = f"notified in {human((notified - created).total_seconds() * 1000)}" if created else "notified"
+        if created and (notified - created).total_seconds() * 1000 >= SLOW_MS and (part := slowest(steps or [], created, notified)):
+            took += f", slowest: {part[0]} ({human(part[1])})"
         return took + ("; removed from the table since" if gone else "")
     if evidence.dlq:
         batch = evidence.dlq[-1]

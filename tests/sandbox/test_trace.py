@@ -1,6 +1,7 @@
 """``orders trace`` on the deployed stack: the same API calls as on AWS, answered by the sandbox."""
 
 import re
+import time
 
 import pytest
 
@@ -11,6 +12,7 @@ from orders_lib.ops import dlq
 from orders_lib.ops.orders import build_request, invoke_create
 from orders_lib.ops.stack import StackOutputs
 from orders_lib.ops.trace import TraceTarget, trace
+from orders_lib.sandbox import control
 from sandbox_testing import wait_for
 
 
@@ -42,7 +44,7 @@ def test_a_normal_order_is_created_processed_and_notified(stack_aws, outputs, ta
     order_id = created.order["orderId"]
     wait_for(lambda: (o := repo.get(order_id)) and o.notified_at, message="notified")
     result = traced(stack_aws, target, order_id, lambda t: "ProcessOrder" in sources(t) and "SNS" in sources(t))
-    assert result.found and re.fullmatch(r"notified in [\d.]+ m?s", result.verdict)  # a cold start may take over a second
+    assert result.found and re.fullmatch(r"notified in [\d.]+ m?s(, slowest: .+)?", result.verdict)  # a cold start may take over a second
     [create] = [s for s in result.steps if s.source == "CreateOrder"]
     assert create.what == "CreateOrder answered 201 (created)"
     assert create.details["duration_ms"] > 0 and create.details["billed_ms"] >= create.details["duration_ms"]
@@ -112,3 +114,37 @@ def test_a_poison_record_is_traced_to_the_dlq_with_its_attempts_and_reason(stack
     assert "not a valid order" in entry.details["why"]
     assert result.verdict.startswith("in the DLQ after 4 attempts: record is not a valid order: customer missing")
     assert "CreateOrder" not in sources(result)
+
+
+def test_an_order_slowed_by_the_chaos_switch_names_the_slow_step(stack_sandbox, stack_aws, outputs, target, repo):
+    function = outputs["ProcessOrderFunctionName"]
+    control.control(stack_sandbox.endpoint, "chaos", {"function_delay_ms": {function: 1500}})
+    try:
+        order_id = invoke_create(stack_aws("lambda"), outputs["CreateOrderFunctionName"], request("trace-slow-1")).order["orderId"]
+        wait_for(lambda: (o := repo.get(order_id)) and o.notified_at, timeout=30, message="notified")
+    finally:
+        control.control(stack_sandbox.endpoint, "chaos", {"reset": True})
+    result = traced(stack_aws, target, order_id, lambda t: "ProcessOrder" in sources(t) and "SNS" in sources(t))
+    match = re.fullmatch(r"notified in ([\d.]+) s, slowest: ProcessOrder batch of \d+, attempt 1 \(([\d.]+) s\)", result.verdict)
+    assert match, result.verdict
+    assert float(match.group(2)) >= 1.5 and float(match.group(1)) >= float(match.group(2))
+    [batch] = [s for s in result.steps if s.source == "ProcessOrder"]
+    assert batch.details["duration_ms"] >= 1500
+
+
+def test_an_expired_order_is_traced_through_its_ttl_removal(stack_aws, outputs, target, repo):
+    order_id = invoke_create(stack_aws("lambda"), outputs["CreateOrderFunctionName"], request("trace-expired-1")).order["orderId"]
+    wait_for(lambda: (o := repo.get(order_id)) and o.notified_at, message="notified")
+    # Its TTL moved into the past (as seven days would): the sandbox's TTL process deletes it within a sweep.
+    stack_aws("dynamodb").update_item(
+        TableName=outputs["TableName"],
+        Key={"orderId": {"S": order_id}},
+        UpdateExpression="SET expiresAt = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 60)}},
+    )
+    wait_for(lambda: repo.get(order_id) is None, timeout=60, interval=0.5, message="the TTL process deleted the order")
+    result = traced(stack_aws, target, order_id, lambda t: any(s.what == "REMOVE: expired (TTL)" for s in t.steps))
+    assert result.found and re.fullmatch(r"notified in [\d.]+ m?s(, slowest: .*)?; removed from the table since", result.verdict)
+    whats = [s.what for s in result.steps]
+    assert "CreateOrder answered 201 (created)" in whats and whats.index("REMOVE: expired (TTL)") == len(whats) - 1
+    assert any(s.source == "ProcessOrder" for s in result.steps)

@@ -159,14 +159,14 @@ def item(status="PROCESSED", took_ms=412):
     )
 
 
-def process_invocation(request_id, at, size, failed=False, done=True, sequence="103"):
+def process_invocation(request_id, at, size, failed=False, done=True, sequence="103", duration_ms=1.5):
     lines = [{"message": "batch received", "batch_size": size, "orderIds": [ORDER_ID], "sequence_numbers": [sequence]}]
     if failed:
         lines.append({"message": "record is not a valid order", "level": "ERROR", "orderId": ORDER_ID, "problems": ["items missing"]})
     if done:
         lines.append({"message": "batch done", "failed_sequence_numbers": [sequence] if failed else []})
     events = [{"timestamp": ms(at), "message": json.dumps({**line, "function_request_id": request_id})} for line in lines]
-    return Invocation("ProcessOrder", request_id, events, parse_report(f"REPORT RequestId: {request_id}\tDuration: 1.5 ms"))
+    return Invocation("ProcessOrder", request_id, events, parse_report(f"REPORT RequestId: {request_id}\tDuration: {duration_ms} ms"))
 
 
 def test_a_notified_order_reads_oldest_first_with_gaps():
@@ -178,6 +178,15 @@ def test_a_notified_order_reads_oldest_first_with_gaps():
     assert steps[0].details["ttl"] == "2026-12-01T07:00:00+00:00"  # expiresAt as DynamoDB answers it: a Decimal
     rows = Trace(ORDER_ID, steps, verdict, True).rows()
     assert [r["gap_ms"] for r in rows] == [None, 248.0, 52.0, 112.0]  # the invocation began its 1.5 ms (to the ms) before its line
+
+
+def test_a_slow_notification_names_its_slowest_step():
+    evidence = Evidence(ORDER_ID, T0 + timedelta(minutes=5), item=item(took_ms=1700))
+    evidence.processes = [process_invocation("p-1", T0 + timedelta(milliseconds=1650), 1, duration_ms=1500)]  # began at 150 ms
+    assert timeline(evidence)[1] == "notified in 1.7 s, slowest: ProcessOrder batch of 1, attempt 1 (1.5 s)"
+    waited = Evidence(ORDER_ID, T0 + timedelta(minutes=5), item=item(took_ms=2500))
+    waited.processes = [process_invocation("p-1", T0 + timedelta(milliseconds=2380), 1, duration_ms=50)]  # began at 2,330 ms
+    assert timeline(waited)[1] == "notified in 2.5 s, slowest: the wait for ProcessOrder to take it (2.3 s)"
 
 
 def test_a_dlq_entry_names_the_attempts_and_the_reason():
@@ -237,3 +246,12 @@ def test_a_trace_serialises_for_the_notebooks():
     }
     assert list(result.to_frame()["source"]) == ["table", "SNS"]
     assert "07:00:00.005      +5 ms  SNS          published" in result.to_table()
+
+
+def test_a_redriven_order_names_its_time_in_the_dlq():
+    evidence = Evidence(ORDER_ID, T0 + timedelta(minutes=5), item=item(took_ms=30_000))
+    failing = [process_invocation(f"p-{n}", T0 + timedelta(milliseconds=100 * n), 1, failed=True) for n in range(1, 5)]
+    batch = FailedBatch("m", "r", "RetryAttemptsExhausted", 4, None, "shard", "103", "103", 1, "arn", iso(T0 + timedelta(seconds=1)))
+    evidence.processes = [*failing, process_invocation("p-5", T0 + timedelta(seconds=29), 1)]
+    evidence.dlq = [batch]
+    assert timeline(evidence)[1] == "notified in 30.0 s, slowest: the DLQ until the redrive (28.6 s)"

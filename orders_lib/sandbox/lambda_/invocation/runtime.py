@@ -260,7 +260,7 @@ class LambdaRuntime:
         with self._condition:
             self._running[spec.name] = running = self._running.get(spec.name, 0) + 1
         init_ms, worker.init_ms = worker.init_ms, None
-        started = time.monotonic()
+        started, started_at = time.monotonic(), time.time()
         delay = self.chaos.delay_s(spec.name)
         if delay:
             time.sleep(min(delay, spec.timeout_s))
@@ -297,13 +297,24 @@ class LambdaRuntime:
             self._running[spec.name] -= 1
         if self.observer:
             self.observer(spec.name, duration_ms, error is not None, running)
-        self._write_logs(spec, worker.stream_name, request_id, function_log, duration_ms, memory, init_ms)
+        self._write_logs(spec, worker.stream_name, request_id, function_log, started_at, duration_ms, memory, init_ms)
         return Invocation(request_id, body, error, function_log, duration_ms, init_ms)
 
     def _write_logs(
-        self, spec: FunctionSpec, stream: str, request_id: str, text: str, duration_ms: float, memory: int, init_ms: float | None
+        self,
+        spec: FunctionSpec,
+        stream: str,
+        request_id: str,
+        text: str,
+        started_at: float,
+        duration_ms: float,
+        memory: int,
+        init_ms: float | None,
     ) -> None:
-        now = int(time.time() * 1000)
+        """START at the invocation's start, as Lambda writes it; the function's lines (read from
+        the worker once it answered) and END/REPORT at its end."""
+        start_ms = int(started_at * 1000)
+        end_ms = max(start_ms, int(started_at * 1000 + duration_ms))
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {int(duration_ms) + 1} ms\t"
             f"Memory Size: {spec.memory_mb} MB\tMax Memory Used: {memory} MB"
@@ -314,7 +325,9 @@ class LambdaRuntime:
         lines += [line for line in text.splitlines() if line.strip()]
         lines += [f"END RequestId: {request_id}", report]
         try:
-            self.log_sink(spec.name, f"/aws/lambda/{spec.name}", stream, [(now, line) for line in lines])
+            self.log_sink(
+                spec.name, f"/aws/lambda/{spec.name}", stream, [(start_ms if n == 0 else end_ms, line) for n, line in enumerate(lines)]
+            )
         except Exception:  # losing a log line must not fail an invocation
             LOG.exception("could not write logs for %s", spec.name)
 
