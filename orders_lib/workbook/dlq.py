@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
@@ -10,8 +11,10 @@ import pandas as pd
 from IPython.display import display
 
 from ..ops import dlq
+from ..ops.trace import Trace
 from ..sandbox import control
 from .bench import Workbench
+from .trace_view import TracePanel
 
 
 def inject_poison(bench: Workbench, count: int, prefix: str = "poison", spacing_s: float = 0.0) -> list[str]:
@@ -81,11 +84,27 @@ def order_states(bench: Workbench, order_ids: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["orderId", "status", "notified"])
 
 
-class DlqPanel:
-    """The DLQ as a table with Redrive and a confirmed Purge. Buttons call redrive_all / purge."""
+def entry_orders(found: list[dlq.FailedBatch]) -> list[str]:
+    """The order ids the DLQ's entries carry, oldest entry first, each once."""
+    seen: dict[str, None] = {}
+    for batch in found:
+        for record in batch.records:
+            order_id = dlq.explain(record)["orderId"]
+            if order_id and order_id != "?":
+                seen.setdefault(str(order_id), None)
+    return list(seen)
 
-    def __init__(self, bench: Workbench) -> None:
+
+class DlqPanel:
+    """The DLQ as a table with Redrive and a confirmed Purge, and a **Trace** of any order an
+    entry carries. Buttons call redrive_all / purge / trace."""
+
+    def __init__(self, bench: Workbench, report_dir: Path | None = None) -> None:
         self.bench = bench
+        self.entry = w.Dropdown(options=[], description="DLQ order")
+        self.trace_button = w.Button(description="Trace", icon="search")
+        self.tracer = TracePanel(bench, report_dir=report_dir)
+        self.trace_button.on_click(lambda _: self.trace())
         self.redrive_button = w.Button(description="Redrive", button_style="warning", icon="repeat")
         self.confirm = w.Checkbox(value=False, description="I understand purge deletes these records for good")
         self.purge_button = w.Button(description="Purge", button_style="danger", icon="trash")
@@ -93,6 +112,18 @@ class DlqPanel:
         self.last_redrive: pd.DataFrame | None = None
         self.redrive_button.on_click(lambda _: self.redrive_all())
         self.purge_button.on_click(lambda _: self.purge(self.confirm.value))
+
+    def refresh_entries(self) -> list[str]:
+        """The orders in the DLQ, offered for tracing."""
+        self.entry.options = entry_orders(batches(self.bench))
+        return list(self.entry.options)
+
+    def trace(self, order_id: str | None = None, chart_label: str | None = None) -> Trace:
+        """The timeline of ``order_id`` (default: the order picked in the list)."""
+        wanted = order_id or self.entry.value
+        if not wanted:
+            raise ValueError("no DLQ entry picked: the DLQ may be empty (refresh the list)")
+        return self.tracer.show_trace(wanted, chart_label)
 
     def redrive_all(self) -> pd.DataFrame:
         """Send every failed batch's records through ProcessOrder; one row per batch."""
@@ -126,4 +157,7 @@ class DlqPanel:
             self.output.append_display_data(value)
 
     def show(self) -> None:
-        display(w.VBox([self.redrive_button, w.HBox([self.confirm, self.purge_button]), self.output]))
+        self.refresh_entries()
+        tracing = w.HBox([self.entry, self.trace_button])
+        purging = w.HBox([self.confirm, self.purge_button])
+        display(w.VBox([tracing, self.tracer.table, self.tracer.chart, self.redrive_button, purging, self.output]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
@@ -12,7 +13,9 @@ from IPython.display import display
 
 from ..domain.validation import CURRENCIES
 from ..ops.orders import BulkReport, CreateResult, Journey, build_request, create_bulk
+from ..ops.trace import Trace
 from .bench import Workbench
+from .trace_view import TracePanel
 
 
 def show_text(output: w.Output, text: str) -> None:
@@ -43,9 +46,11 @@ FOLLOW_EVERY_S = 0.25
 class OrderForm:
     """Customer, item rows (add/remove), currency, Create; shows the result or every error, then
     follows the new order as it moves (NEW -> PROCESSED -> notified) from a background thread,
-    so the kernel stays free and the latest-orders table refreshes as the status changes."""
+    so the kernel stays free and the latest-orders table refreshes as the status changes.
+    **Trace** (once an order is created) shows its timeline from the logs, the table, the
+    stream and the DLQ, as ``orders trace`` prints it."""
 
-    def __init__(self, bench: Workbench) -> None:
+    def __init__(self, bench: Workbench, report_dir: Path | None = None) -> None:
         self.bench = bench
         self.customer_id = w.Text(value="C-1001", description="Customer id")
         self.name = w.Text(value="Ada Lovelace", description="Name")
@@ -56,6 +61,8 @@ class OrderForm:
         self.items_box = w.VBox()
         self.add_button = w.Button(description="Add item", icon="plus")
         self.create_button = w.Button(description="Create", button_style="primary", icon="check")
+        self.trace_button = w.Button(description="Trace", icon="search", disabled=True, tooltip="the order's timeline")
+        self.tracer = TracePanel(bench, report_dir=report_dir)
         self.output = w.Output()
         self.latest = w.HTML()
         self.journey = w.HTML()
@@ -65,6 +72,7 @@ class OrderForm:
         self._stop_following = threading.Event()
         self.add_button.on_click(lambda _: self.add_item())
         self.create_button.on_click(lambda _: self.submit())
+        self.trace_button.on_click(lambda _: self.trace())
         self.add_item("NB-A5", "Notebook A5", 2, "4.50")
 
     def add_item(self, sku: str = "", name: str = "", quantity: int = 1, price: str = "") -> ItemRow:
@@ -107,8 +115,10 @@ class OrderForm:
         self.last_result = self.bench.create(self.request())
         show_text(self.output, self.last_result.summary())
         self.refresh_latest()
-        if self.last_result.ok and self.last_result.order:
-            self.follow(self.last_result.order["orderId"])
+        order = self.last_result.order if self.last_result.ok else None
+        self.trace_button.disabled = not order
+        if order:
+            self.follow(order["orderId"])
         else:
             self.stop_following()
             self.journey.value = ""
@@ -134,6 +144,12 @@ class OrderForm:
             if journey.final or time.monotonic() >= deadline or stop.wait(FOLLOW_EVERY_S):
                 return
 
+    def trace(self, chart_label: str | None = None) -> Trace:
+        """The last created order's timeline, shown under the form (the **Trace** button)."""
+        if not (self.last_result and self.last_result.order):
+            raise ValueError("create an order first: there is nothing to trace")
+        return self.tracer.show_trace(self.last_result.order["orderId"], chart_label)
+
     def stop_following(self) -> None:
         self._stop_following.set()
         if self._follower is not None and self._follower is not threading.current_thread():
@@ -154,7 +170,8 @@ class OrderForm:
     def widget(self) -> w.Widget:
         customer = w.VBox([self.customer_id, self.name, self.email, self.currency, self.key])
         items = w.VBox([w.HTML("<b>Items</b> (SKU, name, quantity, unit price)"), self.items_box, self.add_button])
-        return w.VBox([customer, items, self.create_button, self.output, self.journey, self.latest])
+        buttons = w.HBox([self.create_button, self.trace_button])
+        return w.VBox([customer, items, buttons, self.output, self.journey, self.tracer.table, self.tracer.chart, self.latest])
 
     def show(self) -> None:
         display(self.widget())

@@ -17,6 +17,10 @@ CHART_TITLES = {
     "latency_histogram.png": "Write → PROCESSED latency",
     "throughput.png": "Throughput over time",
     "operations.png": "Operations: the pipeline's metrics through the incident",
+    "trace-created-order.png": "One order's journey: created, processed, notified",
+    "trace-dlq-entry.png": "A record traced to the DLQ: its attempts and the reason",
+    "trace-incident-failed.png": "The incident: an order whose notification failed, in the DLQ",
+    "trace-incident-recovered.png": "The incident: an order that recovered through the redrive",
 }
 NOTEBOOK_TITLES = {
     "01_deploy": "Deploy the stack",

@@ -58,8 +58,12 @@ def test_deploy_notebook_shows_stack_checks_outputs_and_smoke(executed):
 
 
 def test_create_notebook_creates_refuses_and_lists(executed):
-    text = text_of(executed[1]["02_create_orders"].output)
+    reports, runs = executed
+    text = text_of(runs["02_create_orders"].output)
     assert "created: 12.75 EUR, status NEW" in text and "on its way: NEW → PROCESSED → notified" in text
+    assert "CreateOrder answered 201 (created)" in text and "ProcessOrder batch of 1, attempt 1: done" in text
+    assert "SNS          notification published" in text and "verdict: notified in" in text
+    assert (reports / "trace-created-order.png").stat().st_size > 10_000
     assert "customer.email: has an invalid format" in text and "items[0].unitPrice: must have at most 2 decimal places" in text
     assert "'pending': 0" in text
 
@@ -85,7 +89,11 @@ def test_latency_notebook_measures_capacity_first_and_samples_at_half_of_it(exec
 
 
 def test_dlq_notebook_explains_and_redrives(executed, sandbox):
-    text = text_of(executed[1]["04_dlq"].output)
+    reports, runs = executed
+    text = text_of(runs["04_dlq"].output)
+    assert "batch of 1, attempt 4: batchItemFailures names it: record is not a valid order" in text
+    assert "verdict: in the DLQ after 4 attempts: record is not a valid order" in text
+    assert (reports / "trace-dlq-entry.png").stat().st_size > 10_000
     assert "RetryAttemptsExhausted" in text and "not a valid order" in text
     assert "safe to redrive" in text
     assert "not purged" in text  # purge needs confirmation
