@@ -6,8 +6,9 @@ from write to ``PROCESSED`` at a steady rate the sandbox sustains (half the pipe
 measured, at most 50 orders/s, unless ``--rate``), API calls per order counted
 with botocore event hooks in the ProcessOrder path, handler import time in a
 fresh interpreter against bare boto3, warm synth time, the sandbox's memory, and
-CreateOrder under 10, 50 and 200 concurrent clients (``load``), and what the
-functions' IAM checks cost (``iam``: the sandbox runs enforced throughout).
+CreateOrder under 10, 50 and 200 concurrent clients (``load``), what the
+functions' IAM checks cost (``iam``: the sandbox runs enforced throughout), and
+``orders trace`` with 10,000 orders and their logs in the sandbox (``trace``).
 Results go to ``reports/bench.json``; each target is printed OK or MISSED, with
 the reason when the design explains a miss.
 """
@@ -118,6 +119,14 @@ TARGETS = [
         250,
         False,
         "requests that were running when the snapshot closed the gate had to finish first: the longest request decides",
+    ),
+    Target(
+        "trace.trace_s_max",
+        "orders trace with 10,000 orders and their logs in the sandbox (slowest of 5 traces, s)",
+        2.0,
+        False,
+        "see trace.seconds_by_operation: FilterLogEvents reads every event of the window unless the pattern's text "
+        "rules it out (json_patterns.clue), GetRecords reads from the order's INSERT",
     ),
     Target(
         "iam.refused",
@@ -522,11 +531,14 @@ def run(
 ) -> dict[str, Any]:
     """Every measurement, or with ``only="throughput"`` just the emulator bound, the pipeline's
     rate and moto's in-process PutItem rate (and their ratios)."""
+    from ..aws.clients import new_client
     from ..ops.capacity import sample_rate
     from ..sandbox import control
+    from ..settings import Settings
     from .iam import check_cost
     from .memory import Reading, projection, rss_mb
     from .snapshot import snapshot_section
+    from .trace_scale import trace_section
 
     section = Sections()
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "section_s": section.seconds}
@@ -539,6 +551,7 @@ def run(
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as state_dir:
         with section("sandbox_start"):
             state, _ = control.start(port=0, state_dir=Path(state_dir), deploy=True, timeout_s=120)
+        started_ms = int(time.time() * 1000)
         try:
             aws, outputs = _clients(state.endpoint), state.outputs
             with section("emulator_bound"):
@@ -620,6 +633,9 @@ def run(
                 key: persistence[key] for key in ("snapshots", "failures", "skipped_busy", "max_pause_ms", "last_pause_ms", "last_write_ms")
             }
             results["snapshots_in_run"]["last_size_mb"] = round((persistence["last_size_bytes"] or 0) / 1e6, 1)
+            with section("trace"):
+                settings = Settings(target="sandbox", endpoint_url=state.endpoint)
+                results["trace"] = trace_section(aws, lambda service: new_client(service, settings), outputs, started_ms)
             with section("snapshot"):
                 results["snapshot"] = snapshot_section()
         finally:

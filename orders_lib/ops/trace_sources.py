@@ -88,6 +88,9 @@ class StreamRead:
     complete: bool  # stopped at the final record (False: a tip, the limit, or trimmed data)
 
 
+FIRST_PAGE = 100  # an order's changes mostly follow its INSERT closely: a small first read, then full pages
+
+
 def stream_records(
     streams: Any, stream_arn: str, order_id: str, item: dict[str, Any] | None, hint: str | None = None, max_records: int = 10_000
 ) -> StreamRead:
@@ -110,8 +113,10 @@ def stream_records(
             iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard["ShardId"], **kind)["ShardIterator"]
         except streams.exceptions.TrimmedDataAccessException:
             continue
+        limit = FIRST_PAGE
         while iterator and read < max_records:
-            response = streams.get_records(ShardIterator=iterator, Limit=1000)
+            response = streams.get_records(ShardIterator=iterator, Limit=limit)
+            limit = 1000
             page = response.get("Records", [])
             read += len(page)
             for raw in page:

@@ -10,6 +10,8 @@ import json
 import pytest
 
 from orders_lib.sandbox.logs.filter_patterns import InvalidFilterPattern, compile_pattern
+from orders_lib.sandbox.logs.json_patterns import _ConditionReader, clue
+from orders_lib.sandbox.logs.pattern_syntax import Scanner, read_expression
 
 from .log_lines import CREATED, ORDER_ID, OTHER_ORDER, REPORT, START
 
@@ -197,3 +199,35 @@ def test_a_pattern_aws_rejects_or_the_sandbox_does_not_implement_is_refused_by_n
     assert reason in str(refused.value)
     assert str(refused.value).startswith("Invalid filter pattern: ")
     assert isinstance(refused.value, ValueError)
+
+
+# -- the shortcut before parsing (json_patterns.clue) ---------------------------------------------
+def clue_of(pattern):
+    return clue(read_expression(Scanner(pattern, 1, len(pattern) - 1), _ConditionReader()))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "texts"),
+    [
+        ('{ $.orderId = "o-1" || $.orderIds[*] = "o-1" }', {"o-1"}),
+        ('{ $.a = "x*" && $.b = 5 }', {"x"}),
+        ('{ $.a = 5 && $.b = "*yz*" }', {"yz"}),
+        ('{ $.a = "x" || $.b != "y" }', None),  # != holds without the text
+        ("{ $.a = %x% }", None),
+        ('{ $.a = "*" }', None),
+        ("{ $.a IS TRUE }", None),
+        ('{ ($.a = "p" || $.a = "q") && $.b = "long text" }', {"long text"}),
+    ],
+)
+def test_a_json_pattern_names_the_texts_an_event_needs(pattern, texts):
+    assert clue_of(pattern) == (frozenset(texts) if texts is not None else None)
+
+
+def test_the_shortcut_never_drops_an_event_the_pattern_matches():
+    pattern = compile_pattern('{ $.orderId = "caf\u00e9-1" || $.orderIds[*] = "caf\u00e9-1" }')
+    escaped = json.dumps({"orderId": "caf\u00e9-1"})  # ensure_ascii: written as caf\u00e9-1, the text absent
+    assert "caf\u00e9-1" not in escaped and pattern.matches(escaped)
+    assert pattern.matches(json.dumps({"orderIds": ["x", "caf\u00e9-1"]}, ensure_ascii=False))
+    assert not pattern.matches(json.dumps({"orderId": "other"})) and not pattern.matches('{"note": "caf\u00e9-1"}')
+    number = compile_pattern('{ $.code = "200" }')
+    assert number.matches('{"code": 200}') and not number.matches('{"code": 201}')
