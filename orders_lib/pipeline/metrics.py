@@ -3,6 +3,12 @@ travel in the function's log, so they cost no API call, and CloudWatch (or the s
 them into metrics. One namespace, one ``service`` dimension (the stack's name, so stages stay
 apart), flushed once per invocation by the handler's ``log_metrics`` decorator.
 
+High resolution (``StorageResolution: 1`` in each metric's definition): CloudWatch keeps them
+at 1-second granularity for 3 hours, so a 30-second incident reads at 10-second periods; the
+alarms on them still look at whole minutes (a 10 or 30 s alarm is billed as high-resolution;
+what each choice costs: README, "Operations").
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Resolution_definition
+
 The alarms and the dashboard (``cdk/monitoring.py``) and the operations notebook read the same
 names from here.
 """
@@ -14,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricResolution, MetricUnit
 
 from .process import BatchResult
 
@@ -41,7 +47,7 @@ def pipeline_metrics(environ: Mapping[str, str] = os.environ) -> Metrics:
 def _count(metrics: Metrics, name: str, value: int) -> None:
     # Zeros are recorded too: a chart shows 0 rather than a gap, and Powertools does not warn
     # about an invocation with no metric.
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value, resolution=MetricResolution.High)
 
 
 def record_create(metrics: Metrics, response: Mapping[str, Any]) -> None:

@@ -40,6 +40,20 @@ def test_create_order_counts_created_repeated_and_rejected(create_handler, conte
     assert lines[0]["service"] == pipeline_metrics.DEFAULT_SERVICE
 
 
+def definitions(document: dict) -> list[dict]:
+    return [m for directive in document["_aws"]["CloudWatchMetrics"] for m in directive["Metrics"]]
+
+
+def test_every_pipeline_metric_is_written_at_high_resolution(create_handler, process_handler, context, repo, clock, subscriber, capsys):
+    """``StorageResolution: 1`` in each metric definition: CloudWatch keeps 1-second data (3 hours)."""
+    capsys.readouterr()
+    create_handler(valid_request(idempotencyKey="hires-1"), context)
+    process_handler(stream_event(insert(new_order(repo, clock, "hires-2"))), context)
+    found = [m for line in emf_lines(capsys.readouterr().out) for m in definitions(line)]
+    assert {m["Name"] for m in found} == {"OrdersCreated", "OrdersProcessed", "NotificationsPublished", "NotificationsFailed"}
+    assert all(m == {"Name": m["Name"], "Unit": "Count", "StorageResolution": 1} for m in found), found
+
+
 def test_process_order_counts_processed_and_notified_once_per_invocation(process_handler, context, repo, clock, subscriber, capsys):
     orders = [new_order(repo, clock, f"m-{n}") for n in range(3)]
     capsys.readouterr()
