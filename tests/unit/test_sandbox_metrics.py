@@ -4,13 +4,18 @@ alarm rules as CloudWatch evaluates them, and the runner's state changes, histor
 from __future__ import annotations
 
 import json
+import pickle
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
 
 from orders_lib.sandbox.cloudwatch.alarm_rules import AlarmRule, Unsupported, evaluate
 from orders_lib.sandbox.cloudwatch.emf import metrics_in
-from orders_lib.sandbox.cloudwatch.metric_store import MetricKey, MetricStore, UnknownStatistic, compute
+from orders_lib.sandbox.cloudwatch.metric_store import InvalidPeriod, MetricKey, MetricStore, UnknownStatistic, compute
 from orders_lib.sandbox.cloudwatch.service import SandboxCloudWatch, lambda_key, rule_of
 
 T0 = 1_800_000_000.0  # a minute boundary (divisible by 60)
@@ -320,3 +325,171 @@ def test_invocations_errors_duration_and_emf_land_in_the_store():
     assert series(lambda_key("f", "Duration"), "Maximum") == [(T0, 30.0)]
     assert series(lambda_key("f", "Throttles"), "Sum") == [(T0, 1.0)]
     assert series(MetricKey.of("N", "M"), "Sum") == [(T0, 4.0)]
+
+
+# -- high resolution ------------------------------------------------------------------------
+
+HIRES = MetricKey.of("TechtestOrders", "OrdersProcessed", {"service": "s"})
+
+
+def hires_store(*points: tuple[float, float], now: float = T0 + 3600) -> MetricStore:
+    store = MetricStore(clock=lambda: now)
+    for at, value in points:
+        store.put(HIRES, value, at=at, high_resolution=True)
+    return store
+
+
+def test_high_resolution_data_is_read_at_1_5_10_20_and_30_second_periods():
+    store = hires_store(*[(T0 + second + 0.5, float(second)) for second in range(60)])  # 0..59, one a second
+    assert store.series(HIRES, "Sum", T0, T0 + 3, 1) == [(T0, 0.0), (T0 + 1, 1.0), (T0 + 2, 2.0)]
+    assert store.series(HIRES, "Maximum", T0, T0 + 15, 5) == [(T0, 4.0), (T0 + 5, 9.0), (T0 + 10, 14.0)]
+    assert store.series(HIRES, "Sum", T0, T0 + 60, 10) == [(T0 + 10 * n, float(sum(range(10 * n, 10 * n + 10)))) for n in range(6)]
+    assert store.series(HIRES, "SampleCount", T0, T0 + 60, 20) == [(T0, 20.0), (T0 + 20, 20.0), (T0 + 40, 20.0)]
+    assert store.series(HIRES, "p50", T0, T0 + 60, 30) == [(T0, 14.0), (T0 + 30, 44.0)]
+    assert store.series(HIRES, "Sum", T0, T0 + 60, 60) == [(T0, float(sum(range(60))))], "the same data by the minute"
+
+
+def test_sub_minute_periods_align_on_the_divisions_of_the_minute_and_skip_empty_ones():
+    store = hires_store((T0 + 12, 1.0), (T0 + 47, 2.0))
+    assert store.series(HIRES, "Sum", T0 + 3, T0 + 60, 10) == [(T0 + 10, 1.0), (T0 + 40, 2.0)]
+
+
+def test_standard_data_asked_at_ten_seconds_answers_once_a_minute_at_the_minute():
+    """Standard resolution keeps minutes only: the period that starts the minute has its datapoint,
+    the others of the minute have none (PutMetricAlarm's note on 10 and 30 s periods)."""
+    store = store_with((T0 + 5, 1.0), (T0 + 35, 2.0), (T0 + 65, 4.0))
+    assert store.series(KEY, "Sum", T0, T0 + 120, 10) == [(T0, 3.0), (T0 + 60, 4.0)]
+    assert store.series(KEY, "Sum", T0 + 30, T0 + 120, 30) == [(T0 + 60, 4.0)], "the minute began before the range"
+
+
+@pytest.mark.parametrize("period", [0, 2, 7, 15, 45, 59, 61, 90, 150])
+def test_a_period_cloudwatch_does_not_take_is_refused(period):
+    with pytest.raises(InvalidPeriod, match="1, 5, 10, 20, 30 or a multiple of 60"):
+        hires_store((T0, 1.0)).series(HIRES, "Sum", T0, T0 + 600, period)
+
+
+def test_one_second_data_is_kept_three_hours_and_its_minutes_as_long_as_the_window():
+    now = [T0]
+    store = MetricStore(retention_s=6 * 3600, clock=lambda: now[0])
+    store.put(HIRES, 5.0, at=T0 + 7, high_resolution=True)
+    now[0] = T0 + 3 * 3600
+    assert store.series(HIRES, "Sum", T0, T0 + 60, 1) == [(T0 + 7, 5.0)], "still within 3 hours"
+    now[0] = T0 + 3 * 3600 + 120
+    assert store.series(HIRES, "Sum", T0, T0 + 60, 1) == [], "1-second data is gone after 3 hours"
+    assert HIRES not in store._seconds, "its buckets too, not just hidden"
+    assert store.series(HIRES, "Sum", T0, T0 + 60, 60) == [(T0, 5.0)], "the minute stays for the window"
+    store.put(HIRES, 1.0, at=T0 + 8, high_resolution=True)
+    assert HIRES not in store._seconds and store.series(HIRES, "Sum", T0, T0 + 60, 60) == [(T0, 6.0)], "too old for a second"
+
+
+def test_only_high_resolution_metrics_have_second_buckets():
+    store = store_with(*[(T0 + s, 1.0) for s in range(120)])
+    store.put_statistics(HIRES, count=2, total=3, low=1, high=2, at=T0 + 1, high_resolution=True)
+    assert set(store._seconds) == {HIRES} and len(store._metrics[KEY]) == 2
+    assert store.series(HIRES, "Average", T0, T0 + 10, 5) == [(T0, 1.5)]
+
+
+def test_a_snapshot_of_a_store_keeps_its_seconds_and_one_taken_before_them_loads():
+    store = hires_store((T0 + 3, 2.0))
+    state = pickle.loads(pickle.dumps(store.export()))
+    restored = MetricStore(clock=lambda: T0 + 3600)
+    restored.load(state)
+    assert restored.series(HIRES, "Sum", T0, T0 + 10, 1) == [(T0 + 3, 2.0)]
+    older = MetricStore(clock=lambda: T0 + 3600)
+    older.load({"metrics": state["metrics"], "trimmed_below": state["trimmed_below"]})  # a snapshot from before high resolution
+    assert older.series(HIRES, "Sum", T0, T0 + 60, 60) == [(T0, 2.0)]
+    assert older.series(HIRES, "Sum", T0, T0 + 10, 1) == [(T0, 2.0)], "its minutes only: read as standard resolution"
+
+
+def test_emf_storage_resolution_one_is_high_resolution_and_anything_else_standard():
+    def line(**definition):
+        directive = {"Namespace": "N", "Dimensions": [[]], "Metrics": [{"Name": "M", **definition}]}
+        return json.dumps({"_aws": {"Timestamp": 1_800_000_000_000, "CloudWatchMetrics": [directive]}, "M": 1})
+
+    [high] = metrics_in(line(Unit="Count", StorageResolution=1))
+    assert high.high_resolution and high.storage_resolution == 1
+    assert [m.high_resolution for m in (*metrics_in(line()), *metrics_in(line(StorageResolution=60)))] == [False, False]
+    cw = SandboxCloudWatch("1", "us-east-1", clock=lambda: T0 + 5)
+    cw.log_lines([line(StorageResolution=1), line()])
+    assert cw.store.series(MetricKey.of("N", "M"), "SampleCount", T0 - 60, T0 + 60, 10) == [(1_800_000_000.0, 1.0)]
+
+
+def test_a_ten_second_alarm_on_high_resolution_data_fires_within_the_minute():
+    store = MetricStore(clock=lambda: T0 + 25)
+    alarm = fake_alarm(
+        name="failed", namespace="N", metric_name="M", dimensions=[], statistic="Sum", period=10, treat_missing_data="notBreaching"
+    )
+    cw = SandboxCloudWatch("1", "us-east-1", store=store, alarms=lambda: [alarm], clock=lambda: T0 + 25)
+    store.put(MetricKey.of("N", "M"), 0.0, at=T0 + 2, high_resolution=True)
+    store.put(MetricKey.of("N", "M"), 1.0, at=T0 + 14, high_resolution=True)
+    assert cw.evaluate_alarms() == [("failed", "ALARM")], "the 10-second period [T0+10, T0+20) summed to 1"
+    assert "[1.0 (15/01/27 08:00:10)]" in cw.alarm_history("failed")[0]["HistoryData"]
+
+
+def test_an_alarm_period_cloudwatch_refuses_is_not_evaluated():
+    with pytest.raises(Unsupported, match="period 45"):
+        rule_of(fake_alarm(period=45))
+
+
+# -- the wire: PutMetricData, GetMetricData and GetMetricStatistics on moto, in process --------
+
+
+@pytest.fixture
+def cloudwatch():
+    from orders_lib.sandbox.cloudwatch import moto_patches
+
+    with mock_aws():
+        moto_patches.install(SandboxCloudWatch("123456789012", "us-east-1"))
+        try:
+            yield boto3.client("cloudwatch", region_name="us-east-1")
+        finally:
+            moto_patches.uninstall()
+
+
+def test_put_metric_data_storage_resolution_one_is_readable_at_ten_seconds(cloudwatch):
+    now = datetime.now(UTC).replace(microsecond=0)
+    minute = now.replace(second=0) - timedelta(minutes=1)
+    for second, value in ((1, 1.0), (12, 2.0), (13, 3.0)):
+        for name, resolution in (("Fine", 1), ("Coarse", 60)):
+            datum = {"MetricName": name, "Value": value, "Timestamp": minute + timedelta(seconds=second), "StorageResolution": resolution}
+            cloudwatch.put_metric_data(Namespace="Test", MetricData=[datum])
+
+    def read(name, period):
+        query = {"Id": "q", "MetricStat": {"Metric": {"Namespace": "Test", "MetricName": name}, "Period": period, "Stat": "Sum"}}
+        [result] = cloudwatch.get_metric_data(
+            MetricDataQueries=[query], StartTime=minute, EndTime=minute + timedelta(minutes=1), ScanBy="TimestampAscending"
+        )["MetricDataResults"]
+        return [(int((t - minute).total_seconds()), v) for t, v in zip(result["Timestamps"], result["Values"], strict=True)]
+
+    assert read("Fine", 10) == [(0, 1.0), (10, 5.0)]
+    assert read("Coarse", 10) == [(0, 6.0)], "standard resolution: once a minute"
+    assert read("Fine", 60) == read("Coarse", 60) == [(0, 6.0)]
+    points = cloudwatch.get_metric_statistics(
+        Namespace="Test", MetricName="Fine", StartTime=minute, EndTime=minute + timedelta(minutes=1), Period=5, Statistics=["Maximum"]
+    )["Datapoints"]
+    assert sorted((int((p["Timestamp"] - minute).total_seconds()), p["Maximum"]) for p in points) == [(0, 1.0), (10, 3.0)]
+
+
+def test_an_invalid_period_is_refused_with_cloudwatchs_error_codes(cloudwatch):
+    now = datetime.now(UTC)
+    with pytest.raises(ClientError) as statistics:
+        cloudwatch.get_metric_statistics(
+            Namespace="Test", MetricName="M", StartTime=now - timedelta(minutes=5), EndTime=now, Period=7, Statistics=["Sum"]
+        )
+    assert statistics.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert statistics.value.response["Error"]["Message"] == "The parameter Period must be 1, 5, 10, 20, 30 or a multiple of 60."
+    query = {"Id": "q", "MetricStat": {"Metric": {"Namespace": "Test", "MetricName": "M"}, "Period": 7, "Stat": "Sum"}}
+    with pytest.raises(ClientError) as data:
+        cloudwatch.get_metric_data(MetricDataQueries=[query], StartTime=now - timedelta(minutes=5), EndTime=now)
+    assert data.value.response["Error"]["Code"] == "ValidationError"
+    assert "MetricDataQueries.member.1.MetricStat.Period must be 1, 5, 10, 20, 30 or a multiple of 60" in str(data.value)
+
+
+def test_get_metric_statistics_refuses_more_than_1440_datapoints(cloudwatch):
+    now = datetime.now(UTC)
+    with pytest.raises(ClientError) as error:
+        cloudwatch.get_metric_statistics(
+            Namespace="Test", MetricName="M", StartTime=now - timedelta(minutes=30), EndTime=now, Period=1, Statistics=["Sum"]
+        )
+    assert error.value.response["Error"]["Code"] == "InvalidParameterCombination"
+    assert "You have requested up to 1800 datapoints, which exceeds the limit of 1440." in str(error.value)

@@ -1,6 +1,8 @@
 """Metrics in CloudWatch's embedded metric format, read from log lines as CloudWatch Logs
 extracts them: a JSON object whose ``_aws.CloudWatchMetrics`` directives name, per namespace,
 the metrics (values at the root, one number or a list) and the dimension sets (root keys).
+A metric definition's ``StorageResolution`` 1 makes the metric high-resolution; absent, 60 or
+anything else, standard resolution (the values PutMetricData takes are 1 and 60).
 Writers exist (Powertools, aws-embedded-metrics); nothing reads, hence this.
 Specification: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
 """
@@ -20,6 +22,11 @@ class EmfValue:
     values: tuple[float, ...]
     unit: str | None
     timestamp_ms: int | None
+    storage_resolution: int = 60
+
+    @property
+    def high_resolution(self) -> bool:
+        return self.storage_resolution == 1
 
 
 def metrics_in(line: str) -> list[EmfValue]:
@@ -66,6 +73,7 @@ def _directive(document: dict[str, Any], directive: Any, timestamp: Any) -> list
                     values,
                     metric.get("Unit"),
                     int(timestamp) if isinstance(timestamp, (int, float)) else None,
+                    1 if metric.get("StorageResolution") == 1 else 60,
                 )
             )
     return found

@@ -6,12 +6,18 @@
   starts in ``INSUFFICIENT_DATA``, as on AWS.
 * The data plane (PutMetricData, GetMetricData, GetMetricStatistics with percentiles, ListMetrics)
   reads and writes the sandbox's metric store, and DescribeAlarmHistory (not in moto) answers
-  from the alarm evaluator's history (see ``service``).
+  from the alarm evaluator's history (see ``service``). PutMetricData's ``StorageResolution`` 1
+  stores a high-resolution datapoint; a period CloudWatch does not take (not 1, 5, 10, 20, 30
+  or a multiple of 60) is refused, by GetMetricStatistics with ``InvalidParameterValue`` (its
+  documented error for a bad parameter) and by GetMetricData with ``ValidationError``; more
+  than 1,440 datapoints asked of GetMetricStatistics is ``InvalidParameterCombination``.
 Properties: https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-cloudwatch-alarm.html
+GetMetricStatistics (errors, the 1,440 limit): https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricStatistics.html
 """
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -26,7 +32,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.core.responses import ActionResult
 
 from orders_lib.sandbox.cloudwatch.alarm_rules import INSUFFICIENT
-from orders_lib.sandbox.cloudwatch.metric_store import MetricKey, UnknownStatistic
+from orders_lib.sandbox.cloudwatch.metric_store import HIGH_RESOLUTION, InvalidPeriod, MetricKey, UnknownStatistic, validate_period
 from orders_lib.sandbox.patching import Patches
 
 if TYPE_CHECKING:
@@ -116,6 +122,8 @@ def register() -> None:
 # DescribeAlarmHistory answered from the sandbox's own store (``metric_store``) and alarm history.
 
 _PATCHES = Patches("CloudWatch")
+MAX_STATISTICS_DATAPOINTS = 1440
+PERIODS = "1, 5, 10, 20, 30 or a multiple of 60"
 
 
 def _epoch(value: Any, default: float) -> float:
@@ -149,10 +157,11 @@ def install(sandbox_cloudwatch: SandboxCloudWatch) -> None:
         for metric in metric_data:
             key = _key(namespace, metric["MetricName"], metric.get("Dimensions"))
             at, unit = _epoch(metric.get("Timestamp"), now), metric.get("Unit")
+            high = str(metric.get("StorageResolution", "60")) == str(HIGH_RESOLUTION)
             if metric.get("Values"):
                 counts = metric.get("Counts") or [1] * len(metric["Values"])
                 for value, count in zip(metric["Values"], counts, strict=False):
-                    store.put(key, float(value), at=at, unit=unit, count=float(count))
+                    store.put(key, float(value), at=at, unit=unit, count=float(count), high_resolution=high)
             elif metric.get("StatisticValues"):
                 stats = metric["StatisticValues"]
                 store.put_statistics(
@@ -163,9 +172,10 @@ def install(sandbox_cloudwatch: SandboxCloudWatch) -> None:
                     high=float(stats["Maximum"]),
                     at=at,
                     unit=unit,
+                    high_resolution=high,
                 )
             else:
-                store.put(key, float(metric.get("Value", 0)), at=at, unit=unit)
+                store.put(key, float(metric.get("Value", 0)), at=at, unit=unit, high_resolution=high)
 
     def statistics(
         self: CloudWatchBackend,
@@ -182,6 +192,16 @@ def install(sandbox_cloudwatch: SandboxCloudWatch) -> None:
         start, end = _epoch(start_time, 0), _epoch(end_time, time.time())
         if start >= end:
             raise InvalidParameterValue("The parameter StartTime must be less than the parameter EndTime.")
+        try:
+            validate_period(int(period))
+        except InvalidPeriod:
+            raise InvalidParameterValue(f"The parameter Period must be {PERIODS}.") from None
+        asked = math.ceil((end - start) / int(period))
+        if asked > MAX_STATISTICS_DATAPOINTS:
+            raise InvalidParameterCombination(
+                f"You have requested up to {asked} datapoints, which exceeds the limit of {MAX_STATISTICS_DATAPOINTS}. "
+                "You may reduce the datapoints requested by increasing Period, or decreasing the time range."
+            )
         key = _key(namespace, metric_name, dimensions)
         points: dict[float, dict[str, Any]] = {}
         for stat in [*stats, *(extended or [])]:
@@ -223,11 +243,15 @@ def install(sandbox_cloudwatch: SandboxCloudWatch) -> None:
         if start >= end:
             raise ValidationError("The parameter EndTime must be greater than StartTime.")
         results, returned = [], []
-        for query in queries:
+        for number, query in enumerate(queries, start=1):
             if "MetricStat" not in query:
                 continue
             stat = query["MetricStat"]
             metric = stat["Metric"]
+            try:
+                validate_period(int(stat["Period"]))
+            except InvalidPeriod:
+                raise ValidationError(f"The parameter MetricDataQueries.member.{number}.MetricStat.Period must be {PERIODS}.") from None
             try:
                 series = store.series(
                     _key(metric["Namespace"], metric["MetricName"], metric.get("Dimensions")), stat["Stat"], start, end, int(stat["Period"])

@@ -8,10 +8,13 @@ itself, the metrics functions embed in their logs, and alarms that evaluate and 
 * ``AWS/SQS`` per queue (``QueueName``): ``NumberOfMessagesSent`` as messages arrive, and
   ``ApproximateNumberOfMessagesVisible``, one datapoint a minute as on AWS, which is the latest
   sample (taken every evaluation interval): a purged queue reads 0 within the interval.
-* Embedded metric format found in a function's log lines (``emf``), once the lines are written.
+* Embedded metric format found in a function's log lines (``emf``), once the lines are written,
+  at the resolution each metric definition asks for (``StorageResolution`` 1: high resolution).
 * Alarms: every ``interval_s`` (10 s) each metric alarm is evaluated (``alarm_rules``); a state
   change is recorded with its reason, reason data and a history entry, and the alarm's actions
-  for the new state publish AWS's alarm message to their SNS topics.
+  for the new state publish AWS's alarm message to their SNS topics. A high-resolution alarm
+  (period 10 or 30 s, PutMetricAlarm's other valid values being multiples of 60) reads the
+  metric's 1-second data, so it too is evaluated every 10 s, as CloudWatch evaluates it.
 """
 
 from __future__ import annotations
@@ -109,7 +112,7 @@ class SandboxCloudWatch:
                 key = MetricKey(metric.namespace, metric.name, metric.dimensions)
                 at = metric.timestamp_ms / 1000 if metric.timestamp_ms else None
                 for value in metric.values:
-                    self.store.put(key, value, at=at, unit=metric.unit)
+                    self.store.put(key, value, at=at, unit=metric.unit, high_resolution=metric.high_resolution)
                     recorded += 1
         return recorded
 
@@ -224,6 +227,8 @@ def rule_of(alarm: Any) -> AlarmRule:
     if not statistic:
         raise Unsupported(f"alarm {alarm.name}: no statistic")
     periods = int(alarm.evaluation_periods)
+    if not (int(alarm.period) in (10, 30) or (int(alarm.period) >= 60 and int(alarm.period) % 60 == 0)):
+        raise Unsupported(f"alarm {alarm.name}: period {alarm.period} is not 10, 30 or a multiple of 60")
     return AlarmRule(
         name=alarm.name,
         statistic=statistic,
