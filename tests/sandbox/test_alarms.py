@@ -85,6 +85,69 @@ def test_lambda_sqs_and_pipeline_metrics_are_recorded(ops_sandbox, ops_aws):
     assert {m["MetricName"] for m in listed} >= {"OrdersCreated", "OrdersProcessed", "NotificationsPublished"}
 
 
+def metric_data(aws, namespace, metric, dimensions, stat, period, minutes=10):
+    """(timestamp, value) of one GetMetricData series over the last ``minutes``, oldest first."""
+    now = datetime.now(UTC)
+    query = {
+        "Id": "m",
+        "MetricStat": {
+            "Metric": {
+                "Namespace": namespace,
+                "MetricName": metric,
+                "Dimensions": [{"Name": k, "Value": v} for k, v in dimensions.items()],
+            },
+            "Period": period,
+            "Stat": stat,
+        },
+    }
+    [result] = aws("cloudwatch").get_metric_data(
+        MetricDataQueries=[query],
+        StartTime=now - timedelta(minutes=minutes),
+        EndTime=now + timedelta(minutes=1),
+        ScanBy="TimestampAscending",
+    )["MetricDataResults"]
+    return list(zip(result["Timestamps"], result["Values"], strict=True))
+
+
+def test_process_order_metrics_read_at_ten_second_periods_as_its_log_lines_say(ops_sandbox, ops_aws):
+    """ProcessOrder's EMF lines carry StorageResolution 1: GetMetricData at 10 s gives each
+    10-second period the sum of the lines timestamped in it; AWS/Lambda's metrics stay by the minute."""
+    outputs = ops_sandbox.outputs
+    service, process = {"service": "techtest-orders"}, {"FunctionName": outputs["ProcessOrderFunctionName"]}
+    before = sum(v for _, v in metric_data(ops_aws, "TechtestOrders", "OrdersProcessed", service, "Sum", 60))
+    for _n in range(3):
+        request = {**ORDER, "idempotencyKey": f"hires-{uuid.uuid4()}"}
+        ops_aws("lambda").invoke(FunctionName=outputs["CreateOrderFunctionName"], Payload=json.dumps(request).encode())
+    wait_for(
+        lambda: sum(v for _, v in metric_data(ops_aws, "TechtestOrders", "OrdersProcessed", service, "Sum", 60)) >= before + 3,
+        timeout=60,
+        message="3 more orders processed",
+    )
+    fine = metric_data(ops_aws, "TechtestOrders", "OrdersProcessed", service, "Sum", 10, minutes=30)
+    assert fine and all(at.second % 10 == 0 for at, _ in fine)
+    assert sum(v for _, v in fine) == sum(v for _, v in metric_data(ops_aws, "TechtestOrders", "OrdersProcessed", service, "Sum", 60, 30))
+
+    expected: dict[int, float] = {}  # 10-second period -> the OrdersProcessed its EMF lines carry
+    pages = (
+        ops_aws("logs")
+        .get_paginator("filter_log_events")
+        .paginate(
+            logGroupName=f"/aws/lambda/{outputs['ProcessOrderFunctionName']}",
+            startTime=int((datetime.now(UTC) - timedelta(minutes=30)).timestamp() * 1000),
+        )
+    )
+    for event in (e for page in pages for e in page["events"]):
+        line = json.loads(event["message"]) if event["message"].startswith("{") and '"_aws"' in event["message"] else {}
+        if "OrdersProcessed" in line:
+            period = line["_aws"]["Timestamp"] // 10_000 * 10
+            values = line["OrdersProcessed"] if isinstance(line["OrdersProcessed"], list) else [line["OrdersProcessed"]]
+            expected[period] = expected.get(period, 0.0) + sum(values)
+    assert {int(at.timestamp()): v for at, v in fine} == expected
+
+    invocations = metric_data(ops_aws, "AWS/Lambda", "Invocations", process, "Sum", 10)
+    assert invocations and all(at.second == 0 for at, _ in invocations), "standard resolution: once a minute, at the minute"
+
+
 def test_put_metric_data_counts_weigh_percentiles_large_or_fractional(ops_aws):
     namespace = f"Test/{uuid.uuid4().hex[:8]}"
     ops_aws("cloudwatch").put_metric_data(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import random
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -57,6 +58,9 @@ def _populate(aws, outputs, endpoint):
 
     ciphertext = aws("kms").encrypt(KeyId="alias/techtest-orders", Plaintext=b"old secret")["CiphertextBlob"]
     aws("cloudwatch").put_metric_data(Namespace="Persistence", MetricData=[{"MetricName": "Kept", "Value": 42.0, "Unit": "Count"}])
+    fine_at = datetime.now(UTC).replace(second=25, microsecond=0) - timedelta(minutes=2)  # 25 s into a minute
+    fine = {"MetricName": "KeptFine", "Value": 7.0, "Timestamp": fine_at, "StorageResolution": 1}
+    aws("cloudwatch").put_metric_data(Namespace="Persistence", MetricData=[fine])
     alarm = next(a["AlarmName"] for a in aws("cloudwatch").describe_alarms()["MetricAlarms"] if "dlq" in a["AlarmName"].lower())
     history = wait_for(  # the message sent to the DLQ above: the evaluator (every 10 s) moves its alarm to ALARM
         lambda: aws("cloudwatch").describe_alarm_history(AlarmName=alarm, HistoryItemType="StateUpdate")["AlarmHistoryItems"],
@@ -160,8 +164,6 @@ def test_log_groups_and_events(restarted):
 
 
 def test_cloudwatch_metric_datapoints(restarted):
-    from datetime import UTC, datetime, timedelta
-
     now = datetime.now(UTC)
     points = restarted.aws("cloudwatch").get_metric_statistics(
         Namespace="Persistence",
@@ -172,6 +174,15 @@ def test_cloudwatch_metric_datapoints(restarted):
         Statistics=["Sum"],
     )["Datapoints"]
     assert sum(p["Sum"] for p in points) == 42.0
+    fine = restarted.aws("cloudwatch").get_metric_statistics(
+        Namespace="Persistence",
+        MetricName="KeptFine",
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=1),
+        Period=10,
+        Statistics=["Sum"],
+    )["Datapoints"]
+    assert [(p["Timestamp"].second, p["Sum"]) for p in fine] == [(20, 7.0)], "its 1-second data: the 10 s period at :20"
 
 
 def test_alarm_state_and_history(restarted):
