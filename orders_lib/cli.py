@@ -409,7 +409,10 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         print(f"No datapoints in the last {args.minutes} minute(s).")
         return 0
     shown = [
-        {"time": row["time"].strftime("%H:%M"), **{k: ("" if v is None else f"{v:g}") for k, v in row.items() if k != "time"}}
+        {
+            "time": row["time"].strftime("%H:%M" if args.period % 60 == 0 else "%H:%M:%S"),
+            **{k: ("" if v is None else f"{v:g}") for k, v in row.items() if k != "time"},
+        }
         for row in rows
     ]
     print(format_table(shown))
@@ -580,7 +583,13 @@ def build_parser() -> argparse.ArgumentParser:
     command("alarms", cmd_alarms)
     metrics = command("metrics", cmd_metrics)
     metrics.add_argument("--minutes", type=_positive, default=30, help="how far back (default 30)")
-    metrics.add_argument("--period", type=_positive, default=60, help="seconds per row, a multiple of 60 (default 60)")
+    metrics.add_argument(
+        "--period",
+        type=_positive,
+        default=60,
+        help="seconds per row: a multiple of 60 (default 60); 1, 5, 10, 20 or 30 for the pipeline's "
+        "own high-resolution metrics (AWS/Lambda and AWS/SQS stay one row a minute)",
+    )
     metrics.add_argument("--only", nargs="+", metavar="WORD", help="only the columns naming one of these (create, dlq, p99, ...)")
     logs = command("logs", cmd_logs)
     logs.add_argument("function", choices=("create", "process"))

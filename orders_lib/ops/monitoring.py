@@ -1,6 +1,12 @@
 """The pipeline's health from CloudWatch, the same on the sandbox and on AWS: its alarms with
 state and reason, and the metrics its dashboard shows, one row per period (GetMetricData, one
-call for every series)."""
+call for every series).
+
+The pipeline's own metrics are high-resolution (``orders_lib.pipeline.metrics``) and may be
+read at 1, 5, 10, 20 or 30 s; AWS/Lambda's and AWS/SQS's are standard resolution on AWS (one
+datapoint a minute), so they are always asked by the minute at least (``Series.period_for``).
+https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch_concepts.html#Resolution_definition
+"""
 
 from __future__ import annotations
 
@@ -23,6 +29,11 @@ class Series:
     metric: str
     dimensions: tuple[tuple[str, str], ...]
     stat: str
+    high_resolution: bool = False
+
+    def period_for(self, period_s: int) -> int:
+        """``period_s`` for a high-resolution series; a standard one never below a minute."""
+        return period_s if self.high_resolution else max(60, -(-period_s // 60) * 60)
 
 
 def series_for(outputs: StackOutputs, service: str) -> list[Series]:
@@ -42,7 +53,7 @@ def series_for(outputs: StackOutputs, service: str) -> list[Series]:
         Series("process_p99_ms", "AWS/Lambda", "Duration", process, "p99"),
         Series("iterator_age_ms", "AWS/Lambda", "IteratorAge", process, "Maximum"),
         Series("dlq_visible", "AWS/SQS", "ApproximateNumberOfMessagesVisible", (("QueueName", outputs["DlqName"]),), "Maximum"),
-        *[Series(_snake(name), pipeline.NAMESPACE, name, own, "Sum") for name in pipeline.ALL],
+        *[Series(_snake(name), pipeline.NAMESPACE, name, own, "Sum", high_resolution=True) for name in pipeline.ALL],
     ]
 
 
@@ -75,10 +86,18 @@ def _when(value: Any) -> str:
 
 
 def metric_rows(
-    cloudwatch: Any, series: list[Series], minutes: int = 30, period_s: int = 60, now: datetime | None = None
+    cloudwatch: Any,
+    series: list[Series],
+    minutes: int = 30,
+    period_s: int = 60,
+    now: datetime | None = None,
+    since: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per period of the last ``minutes`` that has data: its start time and every series' value."""
-    end = (now or datetime.now(UTC)) + timedelta(seconds=period_s)
+    """One row per period (of ``period_s``, or a minute for a standard-resolution series) since
+    ``since`` or in the last ``minutes`` that has data: its start time and every series' value
+    (None where a series has no datapoint at that time)."""
+    end = (now or datetime.now(UTC)) + timedelta(seconds=max(period_s, 60))
+    start = since or end - timedelta(minutes=minutes)
     queries = [
         {
             "Id": f"m{index}",
@@ -90,7 +109,7 @@ def metric_rows(
                     "MetricName": s.metric,
                     "Dimensions": [{"Name": k, "Value": v} for k, v in s.dimensions],
                 },
-                "Period": period_s,
+                "Period": s.period_for(period_s),
                 "Stat": s.stat,
             },
         }
@@ -98,9 +117,7 @@ def metric_rows(
     ]
     by_time: dict[datetime, dict[str, Any]] = {}
     paginator = cloudwatch.get_paginator("get_metric_data")
-    for page in paginator.paginate(
-        MetricDataQueries=queries, StartTime=end - timedelta(minutes=minutes), EndTime=end, ScanBy="TimestampAscending"
-    ):
+    for page in paginator.paginate(MetricDataQueries=queries, StartTime=start, EndTime=end, ScanBy="TimestampAscending"):
         for result in page["MetricDataResults"]:
             column = series[int(result["Id"][1:])].column
             for at, value in zip(result["Timestamps"], result["Values"], strict=True):

@@ -1,6 +1,10 @@
 """05_operations: the pipeline's health at a glance (alarms, charts of its metrics) and, on the
 sandbox, a guided incident: SNS fails, the DLQ alarm fires and alerts the operators, the
-notifications come back, a redrive completes the orders, and the alarm returns to OK."""
+notifications come back, a redrive completes the orders, and the alarm returns to OK.
+
+The chart reads the pipeline's own metrics (high resolution) every ``FINE_PERIOD_S`` seconds,
+so a 30-second incident shows as a few points rather than one; AWS/Lambda and AWS/SQS publish
+standard-resolution metrics (one datapoint a minute), read by the minute and titled so."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +27,7 @@ from .bench import Workbench
 
 STATE_COLOURS = {"ALARM": "#f8d7da", "OK": "#d4edda", "INSUFFICIENT_DATA": "#fff3cd"}
 DLQ_ALARM, NOTIFICATIONS_ALARM = "dlq-not-empty", "notifications-failed"
+FINE_PERIOD_S = 10  # the pipeline's own metrics on the chart; CloudWatch keeps their 1-second data 3 hours
 
 
 def alarm_names(bench: Workbench) -> list[str]:
@@ -49,26 +55,42 @@ def styled_alarms(frame: pd.DataFrame) -> Any:
     )
 
 
-def metrics_frame(bench: Workbench, minutes: int = 15, period_s: int = 60) -> pd.DataFrame:
+def metrics_frame(bench: Workbench, minutes: int = 15, period_s: int = 60, since: datetime | None = None) -> pd.DataFrame:
+    """The dashboard's series, one row per period with data; standard-resolution series (AWS/Lambda,
+    AWS/SQS) by the minute whatever ``period_s``, so their columns are empty in between."""
     series = series_for(bench.outputs, bench.settings.stack_name)
-    rows = metric_rows(bench.client("cloudwatch"), series, minutes=minutes, period_s=period_s)
+    rows = metric_rows(bench.client("cloudwatch"), series, minutes=minutes, period_s=period_s, since=since)
     frame = pd.DataFrame(rows, columns=["time", *[s.column for s in series]])
     return frame.set_index("time") if not frame.empty else frame
 
 
+# (title, columns, high resolution): the last panel is the pipeline's own metrics
 CHARTS = [
-    ("Invocations per minute", ["create_invocations", "process_invocations"]),
-    ("Errors and throttles", ["create_errors", "create_throttles", "process_errors"]),
-    ("Duration p50 / p99 (ms)", ["create_p50_ms", "create_p99_ms", "process_p50_ms", "process_p99_ms"]),
-    ("Stream lag: IteratorAge max (ms)", ["iterator_age_ms"]),
-    ("DLQ: visible messages (max)", ["dlq_visible"]),
-    ("Pipeline: orders and notifications", ["orders_created", "orders_processed", "notifications_published", "notifications_failed"]),
+    ("Invocations", ["create_invocations", "process_invocations"], False),
+    ("Errors and throttles", ["create_errors", "create_throttles", "process_errors"], False),
+    ("Duration p50 / p99 (ms)", ["create_p50_ms", "create_p99_ms", "process_p50_ms", "process_p99_ms"], False),
+    ("Stream lag: IteratorAge max (ms)", ["iterator_age_ms"], False),
+    ("DLQ: visible messages (max)", ["dlq_visible"], False),
+    ("Pipeline: orders and notifications", ["orders_created", "orders_processed", "notifications_published", "notifications_failed"], True),
 ]
 
 
-def save_health_chart(frame: pd.DataFrame, path: Path, title: str) -> Path:
-    """Six panels of the dashboard's metrics, one point a minute, saved as a PNG (the notebook
-    shows the file, so the chart appears once)."""
+def health_chart(bench: Workbench, path: Path, minutes: int = 15, incident: Incident | None = None) -> tuple[pd.DataFrame, Path]:
+    """The metrics and their chart: over the incident (from a minute before it) when one ran,
+    else the last ``minutes``; the pipeline's own metrics every ``FINE_PERIOD_S`` seconds."""
+    since = incident.window_start() if incident else None
+    frame = metrics_frame(bench, minutes, period_s=FINE_PERIOD_S, since=since)
+    what = "the incident" if incident else f"last {minutes} minutes"
+    marks = incident.marks() if incident else []
+    return frame, save_health_chart(frame, path, f"{bench.settings.stack_name}: {what}", FINE_PERIOD_S, marks)
+
+
+def save_health_chart(
+    frame: pd.DataFrame, path: Path, title: str, fine_period_s: int = 60, marks: list[tuple[datetime, str]] | None = None
+) -> Path:
+    """Six panels of the dashboard's metrics saved as a PNG (the notebook shows the file, so the
+    chart appears once): AWS's one point a minute, the pipeline's one per ``fine_period_s``;
+    ``marks`` (time, label) are drawn as vertical lines on every panel."""
     from matplotlib.dates import DateFormatter, MinuteLocator
     from matplotlib.figure import Figure  # no pyplot: nothing is drawn inline behind our back
 
@@ -77,22 +99,28 @@ def save_health_chart(frame: pd.DataFrame, path: Path, title: str) -> Path:
     times = [t.to_pydatetime() for t in frame.index] if not frame.empty else []
     span_min = (times[-1] - times[0]).total_seconds() / 60 if len(times) > 1 else 1
     ticks = MinuteLocator(interval=max(1, math.ceil(span_min / 8)))
-    for axis, (name, columns) in zip(axes.flat, CHARTS, strict=True):
+    for axis, (name, columns, fine) in zip(axes.flat, CHARTS, strict=True):
         drawn = 0
         for column in columns:
-            if column in frame and frame[column].notna().any():
-                axis.plot(times, frame[column].astype(float), marker="o", markersize=4, label=column)
+            data = frame[column].dropna() if column in frame else pd.Series(dtype=float)
+            if len(data):  # each series at its own period: a standard one has no value between minutes
+                axis.plot([t.to_pydatetime() for t in data.index], data.astype(float), marker="o", markersize=3, label=column)
                 drawn += 1
+        for at, label in marks or []:
+            axis.axvline(at, color="grey", linestyle="--", linewidth=0.8)
+            if fine:
+                axis.annotate(label, (at, 1), xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right", fontsize=7)
         if drawn:
             axis.legend(fontsize=7)
             axis.set_ylim(bottom=0)
         else:
             axis.text(0.5, 0.5, "no datapoints", ha="center", va="center", transform=axis.transAxes, color="grey")
-        axis.set_title(name, fontsize=10)
+        per = f"per {fine_period_s} s, high resolution" if fine and fine_period_s < 60 else "per minute (standard resolution on AWS)"
+        axis.set_title(f"{name}, {per}", fontsize=9)
         axis.grid(alpha=0.3)
         axis.xaxis.set_major_locator(ticks)
         axis.xaxis.set_major_formatter(DateFormatter("%H:%M"))
-    figure.suptitle(f"{title} (UTC, one point a minute)")
+    figure.suptitle(f"{title} (UTC)")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=90)
@@ -116,16 +144,28 @@ class Incident:
     inbox_url: str = ""
     steps: list[dict[str, Any]] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    started_at: float = field(default_factory=time.time)  # wall clock, for the chart's window
 
     def __post_init__(self) -> None:
         if not self.bench.settings.is_sandbox:
             raise RuntimeError("the guided incident switches the sandbox's chaos on: it runs on the sandbox only")
         self.endpoint = self.bench.settings.endpoint_url or DEFAULT_SANDBOX_ENDPOINT
 
-    def _note(self, step: str, **seen: Any) -> dict[str, Any]:
+    def _note(self, step: str, at: float | None = None, **seen: Any) -> dict[str, Any]:
+        """Record a step (``at``: when it began, wall clock; default now) and what it saw."""
         entry = {"t_s": round(time.monotonic() - self.started, 1), "step": step, **seen}
-        self.steps.append(entry)
+        self.steps.append({**entry, "at": time.time() if at is None else at})
         return entry
+
+    def window_start(self) -> datetime:
+        """The minute before notifications broke (or before this began): the chart's start."""
+        broke = next((s["at"] for s in self.steps if s["step"] == "SNS failing"), self.started_at)
+        return datetime.fromtimestamp(broke, UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+
+    def marks(self) -> list[tuple[datetime, str]]:
+        """When notifications broke and when they were fixed, for the chart."""
+        names = {"SNS failing": "SNS failing", "fixed and redriven": "fixed, redriven"}
+        return [(datetime.fromtimestamp(s["at"], UTC), names[s["step"]]) for s in self.steps if s["step"] in names]
 
     def subscribe_operator_inbox(self) -> str:
         """An SQS queue on the operations topic, standing in for the on-call's e-mail."""
@@ -144,6 +184,7 @@ class Incident:
 
     def break_notifications(self) -> dict[str, Any]:
         """Every SNS publish fails; new orders are processed but cannot be notified."""
+        began = time.time()
         control.control(self.endpoint, "chaos", {"sns_publish_failure_rate": 1.0})
         ids = []
         for n in range(self.orders):
@@ -158,7 +199,7 @@ class Incident:
             result = self.bench.create(request)
             if result.order:
                 ids.append(result.order["orderId"])
-        return self._note("SNS failing", orders=len(ids))
+        return self._note("SNS failing", at=began, orders=len(ids))
 
     def wait_for(self, what: str, state: str, timeout_s: float = 150.0) -> str:
         """Wait until the alarm ``what`` is in ``state``; returns the state it ended in."""
@@ -204,6 +245,7 @@ class Incident:
 
     def fix_and_redrive(self) -> dict[str, Any]:
         """Notifications work again; every failed batch goes through ProcessOrder once more."""
+        began = time.time()
         control.control(self.endpoint, "chaos", {"reset": True})
         from .dlq import DlqPanel
 
@@ -211,6 +253,7 @@ class Incident:
         left = dlq_ops.read_batches(self.bench.client("sqs"), self.bench.outputs.dlq_url)
         return self._note(
             "fixed and redriven",
+            at=began,
             redriven=int(result["redriven"].sum()) if len(result) else 0,
             failed=int(result["failed"].sum()) if len(result) else 0,
             dlq_batches_left=len(left),
