@@ -12,7 +12,7 @@ import json
 import math
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +76,8 @@ CHARTS = [
 
 
 def health_chart(bench: Workbench, path: Path, minutes: int = 15, incident: Incident | None = None) -> tuple[pd.DataFrame, Path]:
-    """The metrics and their chart: over the incident (from a minute before it) when one ran,
-    else the last ``minutes``; the pipeline's own metrics every ``FINE_PERIOD_S`` seconds."""
+    """The metrics and their chart: over the incident (from just before it) when one ran, else
+    the last ``minutes``; the pipeline's own metrics every ``FINE_PERIOD_S`` seconds."""
     since = incident.window_start() if incident else None
     frame = metrics_frame(bench, minutes, period_s=FINE_PERIOD_S, since=since)
     what = "the incident" if incident else f"last {minutes} minutes"
@@ -91,14 +91,16 @@ def save_health_chart(
     """Six panels of the dashboard's metrics saved as a PNG (the notebook shows the file, so the
     chart appears once): AWS's one point a minute, the pipeline's one per ``fine_period_s``;
     ``marks`` (time, label) are drawn as vertical lines on every panel."""
-    from matplotlib.dates import DateFormatter, MinuteLocator
+    from matplotlib.dates import DateFormatter, MinuteLocator, SecondLocator
     from matplotlib.figure import Figure  # no pyplot: nothing is drawn inline behind our back
 
     figure = Figure(figsize=(15, 7))
     axes = figure.subplots(2, 3, sharex=True)
     times = [t.to_pydatetime() for t in frame.index] if not frame.empty else []
-    span_min = (times[-1] - times[0]).total_seconds() / 60 if len(times) > 1 else 1
-    ticks = MinuteLocator(interval=max(1, math.ceil(span_min / 8)))
+    span_s = (times[-1] - times[0]).total_seconds() if len(times) > 1 else 60
+    step_s = next((s for s in (10, 20, 30) if span_s / s <= 8), None)  # a short span: ticks within the minute
+    ticks = SecondLocator(bysecond=range(0, 60, step_s)) if step_s else MinuteLocator(interval=max(1, math.ceil(span_s / 60 / 8)))
+    tick_format = DateFormatter("%H:%M:%S" if step_s else "%H:%M")
     for axis, (name, columns, fine) in zip(axes.flat, CHARTS, strict=True):
         drawn = 0
         for column in columns:
@@ -119,7 +121,7 @@ def save_health_chart(
         axis.set_title(f"{name}, {per}", fontsize=9)
         axis.grid(alpha=0.3)
         axis.xaxis.set_major_locator(ticks)
-        axis.xaxis.set_major_formatter(DateFormatter("%H:%M"))
+        axis.xaxis.set_major_formatter(tick_format)
     figure.suptitle(f"{title} (UTC)")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,9 +160,12 @@ class Incident:
         return entry
 
     def window_start(self) -> datetime:
-        """The minute before notifications broke (or before this began): the chart's start."""
+        """The chart's start: the 10-second period before notifications broke (or before this
+        began), so the load of earlier notebooks does not dwarf the incident. GetMetricData
+        rounds a start down to its minute for 1-minute periods: Lambda's and SQS's panels
+        still show the minute the incident began in."""
         broke = next((s["at"] for s in self.steps if s["step"] == "SNS failing"), self.started_at)
-        return datetime.fromtimestamp(broke, UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+        return datetime.fromtimestamp(broke // FINE_PERIOD_S * FINE_PERIOD_S - FINE_PERIOD_S, UTC)
 
     def marks(self) -> list[tuple[datetime, str]]:
         """When notifications broke and when they were fixed, for the chart."""
