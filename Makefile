@@ -126,7 +126,7 @@ AWS_CHECK := $(PY) -m orders_lib.deploy.credentials
 # The same `orders` commands as on the sandbox, pointed at AWS and the stage's stack.
 ON_AWS := $(BIN)/orders --target aws $(if $(STAGE),--stack techtest-orders-$(STAGE))
 
-.PHONY: synth bootstrap deploy destroy invoke-create logs-create logs-process check-dlq trace alarms metrics test-cdk lint-template
+.PHONY: synth bootstrap deploy destroy invoke-create logs-create logs-process check-dlq trace alarms metrics capacity test-cdk lint-template
 
 synth: setup ## synthesize the stack into cdk.out (cdk-nag on), print its resources
 	$(PY) -m orders_lib.deploy.synth $(if $(STAGE),--stage $(STAGE)) $(if $(REMOVAL),--removal $(REMOVAL))
@@ -166,6 +166,12 @@ alarms: setup ## the stack's alarms on AWS, worst first, with state and reason (
 MINUTES ?= 30
 metrics: setup ## the dashboard's metrics on AWS, one row a minute (MINUTES=30)
 	@$(AWS_CHECK) && $(ON_AWS) metrics --minutes $(MINUTES)
+
+# A model, not a measurement: no credentials and no AWS call (orders_lib/planning/).
+FACTOR ?= 1
+BATCH ?= 10
+capacity: setup ## does the pipeline keep up on AWS at RATE orders/s, and its cost (FACTOR=1 BATCH=10; offline model)
+	@$(ORDERS) capacity --rate $(or $(filter-out 0,$(RATE)),$(error RATE=orders/s is needed: make capacity RATE=2000)) --factor $(FACTOR) --batch-size $(BATCH)
 
 test-cdk: setup ## CDK assertion tests, cdk-nag, cfn-lint, workflow lint (~30 s)
 	$(PYTEST) tests/cdk -q

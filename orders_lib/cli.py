@@ -64,6 +64,42 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rate(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0 orders/s, got {text}")
+    return value
+
+
+def cmd_capacity(args: argparse.Namespace) -> int:
+    """Will the pipeline keep up at --rate orders/s on AWS, and what will it cost (offline model)."""
+    from .planning.capacity_model import assess
+    from .planning.cost_model import estimate
+    from .planning.figures import MappingSettings, PipelineFigures
+    from .planning.prices import PricesError, load_prices
+    from .planning.report import capacity_report
+
+    try:
+        settings = MappingSettings(
+            batch_size=args.batch_size,
+            parallelization_factor=args.factor,
+            batching_window_s=args.window,
+            region=args.region or "us-east-1",
+            min_shards=args.min_shards,
+        )
+        prices = load_prices(args.prices)
+    except (ValueError, PricesError) as error:
+        print(f"orders capacity: {error}", file=sys.stderr)
+        return 2
+    if prices.region != settings.region:
+        print(f"orders capacity: the price file is for {prices.region}, the model for {settings.region}", file=sys.stderr)
+        return 2
+    figures = PipelineFigures()
+    verdict = assess(args.rate, figures, settings)
+    print(capacity_report(verdict, settings, estimate(args.rate, figures, settings, prices), "defaults (no measured run fed in yet)"))
+    return 0
+
+
 # -- sandbox ------------------------------------------------------------------------------
 def cmd_sandbox(args: argparse.Namespace) -> int:
     """Start, stop, clean or inspect the local sandbox."""
@@ -514,6 +550,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = command("validate", cmd_validate)
     validate.add_argument("file", nargs="?", default="-", help="request JSON file, or - for standard input")
+    capacity = command("capacity", cmd_capacity)
+    capacity.add_argument("--rate", type=_rate, required=True, help="offered orders per second")
+    capacity.add_argument("--factor", type=int, default=1, help="the mapping's ParallelizationFactor, 1-10 (default 1, as deployed)")
+    capacity.add_argument("--batch-size", type=int, default=10, help="the mapping's BatchSize (default 10, as deployed)")
+    capacity.add_argument("--window", type=float, default=0.0, help="MaximumBatchingWindowInSeconds (default 0, as deployed)")
+    capacity.add_argument("--min-shards", type=_positive, default=1, help="stream shards the table has at least (default 1)")
+    capacity.add_argument("--prices", type=Path, help="price file (default: the packaged prices.yaml)")
     sandbox = command("sandbox", cmd_sandbox)
     sandbox.add_argument("action", choices=("start", "stop", "clean", "status", "deploy", "chaos", "clock", "iam", "snapshot"))
     sandbox.add_argument("snapshot", nargs="*", metavar="save|load FILE", help="snapshot: export or import the whole sandbox's state")

@@ -18,3 +18,35 @@ def test_validate_lists_problems(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "customer.customerId: is required and must be a string" in err
     assert "items: must contain at least one item" in err
+
+
+def test_capacity_prints_the_verdict_then_the_cost_lines(capsys):
+    """The default figures: batches of 10 in 100 ms, two writes of one unit per order, so 2,000
+    orders/s make 4 shards of 100 orders/s each."""
+    assert main(["capacity", "--rate", "2000"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("FALLS BEHIND at 2,000 orders/s: processes 400/s, iterator age grows 0.80 s per s (48 min after an hour)")
+    assert "concurrency 64 of 1,000" in lines[0]
+    assert lines[0].endswith("limit hit first: stream processing (holds up to 100 orders/s); setting: raise ParallelizationFactor to 5")
+    assert "  stream: 4 shard(s) (estimate), 100 orders/s each with a backlog, 10.0 records per batch" in lines
+    cost = lines[lines.index("") + 1 :]
+    assert cost[0].startswith("cost at 2,000 orders/s (5,256 million orders a month): list prices, on-demand, us-east-1")
+    writes = next(line for line in cost if "write request units" in line)
+    assert writes.split()[-2:] == ["$6,570.00", "$1.25"]  # 2 units × $0.625 per million
+    assert cost[-2].split()[0] == "total"
+
+
+def test_capacity_with_factor_5_keeps_up(capsys):
+    assert main(["capacity", "--rate", "2000", "--factor", "5"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("KEEPS UP at 2,000 orders/s: records wait ~0.23 s; concurrency 80 of 1,000")
+    assert "limit hit first: DynamoDB table quota (holds up to 20,000 orders/s)" in first
+
+
+def test_capacity_refuses_a_bad_price_file_or_setting(tmp_path, capsys):
+    bad = tmp_path / "prices.yaml"
+    bad.write_text("region: us-east-1\n")
+    assert main(["capacity", "--rate", "10", "--prices", str(bad)]) == 2
+    assert "orders capacity: " in capsys.readouterr().err
+    assert main(["capacity", "--rate", "10", "--factor", "11"]) == 2
+    assert "ParallelizationFactor is 1 to 10, got 11" in capsys.readouterr().err
