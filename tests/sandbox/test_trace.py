@@ -127,7 +127,7 @@ def test_an_order_slowed_by_the_chaos_switch_names_the_slow_step(stack_sandbox, 
     result = traced(stack_aws, target, order_id, lambda t: "ProcessOrder" in sources(t) and "SNS" in sources(t))
     match = re.fullmatch(r"notified in ([\d.]+) s, slowest: ProcessOrder batch of \d+, attempt 1 \(([\d.]+) s\)", result.verdict)
     assert match, result.verdict
-    assert float(match.group(2)) >= 1.5 and float(match.group(1)) >= float(match.group(2))
+    assert float(match.group(1)) >= 1.5 and float(match.group(2)) >= 1.5  # the invocation goes on a moment after SNS accepted
     [batch] = [s for s in result.steps if s.source == "ProcessOrder"]
     assert batch.details["duration_ms"] >= 1500
 
