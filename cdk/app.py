@@ -6,6 +6,10 @@ Context (``-c key=value``, or CDK_CONTEXT_JSON):
   sandbox  "true": no bootstrap-version rule (the local sandbox has no bootstrap
            stack) and removal policy DESTROY everywhere
   removal  "retain" | "destroy"; default retain, destroy when sandbox or stage is set
+  parallelization_factor  ProcessOrder's stream mapping: concurrent batches per shard, 1-10
+           (default 1; or ORDERS_PARALLELIZATION_FACTOR)
+  batching_window  the same mapping's MaximumBatchingWindowInSeconds, 0-300 (default 0; or
+           ORDERS_BATCHING_WINDOW)
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from aws_cdk.aws_lambda import Function  # noqa: E402,F401 - imported early: fai
 import nag  # noqa: E402
 from lambda_asset import stage_lambda_asset  # noqa: E402
 from order_stack import OrderStack  # noqa: E402
+from orders_lib.deploy.mapping_scale import InvalidScale, MappingScale  # noqa: E402
 from orders_lib.deploy.naming import names_for  # noqa: E402
 
 REMOVAL = {"retain": RemovalPolicy.RETAIN, "destroy": RemovalPolicy.DESTROY}
@@ -40,6 +45,10 @@ def build(app: App) -> OrderStack:
         raise SystemExit(f"context removal={removal_name!r} is unknown: use retain or destroy")
     if sandbox:
         removal_name = "destroy"
+    try:
+        scale = MappingScale.read(app.node.try_get_context)
+    except InvalidScale as refused:
+        raise SystemExit(str(refused)) from None
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
     stack = OrderStack(
         app,
@@ -47,6 +56,7 @@ def build(app: App) -> OrderStack:
         names=names_for(stage),
         removal=REMOVAL[removal_name],
         asset_dir=stage_lambda_asset(),
+        scale=scale,
         synthesizer=DefaultStackSynthesizer(generate_bootstrap_version_rule=False) if sandbox else None,
         env=Environment(account=account, region=region) if account and region else None,
     )

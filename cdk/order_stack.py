@@ -25,6 +25,7 @@ from constructs import Construct, IConstruct
 import nag
 from monitoring import OrderMonitoring, Watched
 from orders_lib.deploy import powertools
+from orders_lib.deploy.mapping_scale import MappingScale
 from orders_lib.deploy.naming import ResourceNames
 from orders_lib.pipeline.metrics import NAMESPACE as METRICS_NAMESPACE
 
@@ -52,11 +53,13 @@ class OrderStack(Stack):
         names: ResourceNames,
         removal: RemovalPolicy,
         asset_dir: Path,
+        scale: MappingScale | None = None,
         **kwargs,
     ) -> None:
         super().__init__(scope, construct_id, stack_name=names.stack, **kwargs)
         self.names = names
         self.removal = removal
+        self.scale = scale or MappingScale()
 
         self.key = self._key()
         self.table = self._table()
@@ -316,6 +319,10 @@ class OrderStack(Stack):
             maximum_retry_attempts=3,
             bisect_batch_on_function_error=True,
             maximum_record_age_in_seconds=3600,
+            # Scale levers (MappingScale): concurrent batches per shard, records of one item
+            # still in order; and how long to wait to fill a batch. Defaults: 1 and 0.
+            parallelization_factor=self.scale.parallelization_factor,
+            maximum_batching_window_in_seconds=self.scale.batching_window_s,
             function_response_types=["ReportBatchItemFailures"],
             destination_config=lambda_.CfnEventSourceMapping.DestinationConfigProperty(
                 on_failure=lambda_.CfnEventSourceMapping.OnFailureProperty(destination=self.dlq.queue_arn)

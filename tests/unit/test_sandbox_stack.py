@@ -22,6 +22,14 @@ def test_the_fingerprint_follows_the_installed_powertools(tmp_path, monkeypatch)
     assert fingerprint(tmp_path, None) != first
 
 
+def test_the_fingerprint_follows_the_mapping_scale_levers_in_the_environment(tmp_path, monkeypatch):
+    """ORDERS_PARALLELIZATION_FACTOR and ORDERS_BATCHING_WINDOW reach the template: a change needs a new synth."""
+    monkeypatch.delenv("ORDERS_PARALLELIZATION_FACTOR", raising=False)
+    first = fingerprint(tmp_path, None)
+    monkeypatch.setenv("ORDERS_PARALLELIZATION_FACTOR", "4")
+    assert fingerprint(tmp_path, None) != first
+
+
 def test_each_stage_has_its_own_assembly_folder(tmp_path):
     folders = {assembly_dir(tmp_path, stage) for stage in (None, "nbcli", "dev")}
     assert len(folders) == 3

@@ -8,8 +8,10 @@ checks for.
 
 The synth (~5 s, most of a sandbox start) is skipped when nothing it reads has
 changed since the last one: a fingerprint of the stack's and the Lambda
-asset's sources, and of the installed Powertools release (whose layer the
-template names), is kept next to the cloud assembly.
+asset's sources, of the installed Powertools release (whose layer the
+template names) and of the mapping's scale levers in the environment
+(``ORDERS_PARALLELIZATION_FACTOR``, ``ORDERS_BATCHING_WINDOW``), is kept next
+to the cloud assembly.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from orders_lib.deploy import powertools
+from orders_lib.deploy.mapping_scale import environment_fingerprint
 from orders_lib.sandbox.cloudformation.deploy import deploy_stack, deploy_template
 
 
@@ -51,7 +54,7 @@ SOURCES = (
 
 
 def fingerprint(root: Path, stage: str | None) -> str:
-    digest = hashlib.sha256(f"stage={stage} powertools={powertools.installed_version()}".encode())
+    digest = hashlib.sha256(f"stage={stage} powertools={powertools.installed_version()} {environment_fingerprint()}".encode())
     for pattern in SOURCES:
         for path in sorted(root.glob(pattern)):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
