@@ -17,6 +17,7 @@ class MappingConfig:
     stream_arn: str
     batch_size: int = 100
     batching_window_s: float = 0.0
+    parallelization_factor: int = 1  # batches of one shard in flight at once (1-10)
     starting_position: str = "TRIM_HORIZON"
     max_retry_attempts: int = -1
     bisect_on_error: bool = False
@@ -36,6 +37,7 @@ class MappingConfig:
             stream_arn=config["EventSourceArn"],
             batch_size=int(config.get("BatchSize") or 100),
             batching_window_s=float(config.get("MaximumBatchingWindowInSeconds") or 0),
+            parallelization_factor=min(10, max(1, int(config.get("ParallelizationFactor") or 1))),
             starting_position=config.get("StartingPosition") or "TRIM_HORIZON",
             max_retry_attempts=int(config["MaximumRetryAttempts"]) if config.get("MaximumRetryAttempts") is not None else -1,
             bisect_on_error=bool(config.get("BisectBatchOnFunctionError")),
