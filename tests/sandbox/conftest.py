@@ -60,7 +60,8 @@ def zip_source(source, name="probe.py"):
 
 
 class Scenario:
-    """A table with a stream, a probe function, a probe queue and a DLQ, named apart per test."""
+    """A table with a stream, a probe function, a probe queue and a DLQ, named apart per test.
+    ``source`` replaces the probe function's code (``probe.handler``)."""
 
     def __init__(self, aws, name, **mapping):
         self.aws, self.name = aws, name
@@ -97,7 +98,7 @@ class Scenario:
             Runtime="python3.12",
             Role=role,
             Handler="probe.handler",
-            Code={"ZipFile": zip_source(PROBE_FUNCTION)},
+            Code={"ZipFile": zip_source(mapping.pop("source", PROBE_FUNCTION))},
             Timeout=mapping.pop("timeout", 5),
             Environment={"Variables": {"PROBE_URL": self.probe_url, "TABLE": name}},
         )
