@@ -5,6 +5,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from orders_lib.sandbox import control
 from sandbox_testing import wait_for
 
 
@@ -160,3 +161,20 @@ def test_a_function_writing_to_its_own_table_neither_hangs_nor_loses_records(sce
     s.put("second")
     wait_for(lambda: "first-echo" in s.delivered_keys(), message="the function's own write delivered")
     assert s.delivered_keys()[:2] == ["first", "second"] and s.dlq() == []
+
+
+def test_an_updated_mapping_carries_on_after_its_checkpoint(scenario, aws, bare_sandbox):
+    """Changing a mapping (here its ParallelizationFactor and batch size) restarts its pollers
+    where the old ones stopped: nothing delivered is delivered again, nothing is skipped."""
+    s = scenario(BatchSize=2)
+    for n in range(3):
+        s.put(f"before-{n}")
+    wait_for(lambda: len(s.delivered_keys()) >= 3, message="3 records delivered")
+    aws("lambda").update_event_source_mapping(UUID=s.mapping["UUID"], ParallelizationFactor=2, BatchSize=5)
+    pollers = lambda: control.control(bare_sandbox.endpoint, "mappings").get(s.mapping["UUID"], {})
+    wait_for(lambda: pollers().get("parallelization_factor") == 2, message="the mapping's pollers restarted with the change")
+    s.put("after")
+    wait_for(lambda: "after" in s.delivered_keys(), message="the record written after the update")
+    after = [seq for b in s.invocations() for key, seq in zip(b["keys"], b["seqs"], strict=True) if key == "after"]
+    wait_for(lambda: pollers()["shards"][0]["checkpoint"] == after[0], message="the new pollers' checkpoint at the last record")
+    assert s.delivered_keys() == ["before-0", "before-1", "before-2", "after"]

@@ -2,9 +2,11 @@
 
 The mappings are the ones moto's Lambda keeps (made by ``CreateEventSourceMapping`` or a
 template); every half second they are compared with the running pollers, so a mapping that
-is created, changed, disabled or deleted starts, restarts or stops its pollers. A table write
-wakes its stream's pollers at once (``stream_written``), so a record does not wait for the next
-poll.
+is created, changed, disabled or deleted starts, restarts or stops its pollers. A changed or
+re-enabled mapping carries on after the checkpoints of its stopped pollers, and only once they
+have finished the batches they were running: no record is delivered twice by the change, and no
+item is in two running batches, old and new. A table write wakes its stream's pollers at once
+(``stream_written``), so a record does not wait for the next poll.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class MappingSupervisor:
         self._reader_for, self._invoke = reader_for, invoke
         self._send_failure, self._observe_age = send_failure, observe_age
         self._running: dict[str, _Running] = {}
+        self._stopping: dict[str, _Running] = {}  # stopped, still finishing a batch: not restarted yet
         self._resume: dict[str, dict[str, dict[str, str | None]]] = {}  # mapping -> shard -> resume point
         self._lock = threading.Lock()
 
@@ -61,8 +64,9 @@ class MappingSupervisor:
 
     def sync(self) -> None:
         backend = lambda_backends[self.account][self.region]
-        wanted = {}
+        wanted, existing = {}, set()
         for esm in backend.list_event_source_mappings(event_source_arn=None, function_name=None):  # type: ignore[arg-type]
+            existing.add(esm.uuid)
             config = MappingConfig.from_api(esm.get_configuration())
             if ":dynamodb:" in config.stream_arn and config.enabled:
                 wanted[config.uuid] = config
@@ -70,9 +74,19 @@ class MappingSupervisor:
             for uuid_, running in list(self._running.items()):
                 if wanted.get(uuid_) != running.config:
                     running.stop.set()
+                    for poller in running.pollers:
+                        poller.wake.set()
+                    self._stopping[uuid_] = running
                     del self._running[uuid_]
+            for uuid_, stopping in list(self._stopping.items()):
+                if not any(thread.is_alive() for thread in stopping.threads):
+                    if uuid_ in existing:  # changed or disabled: it carries on from here when it runs again
+                        self._resume[uuid_] = {p.shard_id: p.resume_point() for p in stopping.pollers}
+                    else:
+                        self._resume.pop(uuid_, None)  # deleted
+                    del self._stopping[uuid_]
             for uuid_, config in wanted.items():
-                if uuid_ not in self._running:
+                if uuid_ not in self._running and uuid_ not in self._stopping:
                     self._running[uuid_] = self._start(config)
 
     def _start(self, config: MappingConfig) -> _Running:
@@ -110,6 +124,7 @@ class MappingSupervisor:
             return {
                 uuid_: {
                     "function": running.config.function_arn,
+                    "parallelization_factor": running.config.parallelization_factor,
                     "shards": [dict(vars(p.stats), shard=p.shard_id, checkpoint=p.checkpoint, pending=p.pending) for p in running.pollers],
                 }
                 for uuid_, running in self._running.items()
@@ -119,7 +134,7 @@ class MappingSupervisor:
         """Each running poller's ``resume_point``, by mapping and shard (kept in snapshots)."""
         with self._lock:
             points = {uuid_: dict(shards) for uuid_, shards in self._resume.items()}
-            for uuid_, running in self._running.items():
+            for uuid_, running in [*self._stopping.items(), *self._running.items()]:
                 points[uuid_] = {p.shard_id: p.resume_point() for p in running.pollers}
             return points
 
@@ -130,8 +145,9 @@ class MappingSupervisor:
 
     def stop(self, timeout_s: float = 5) -> None:
         with self._lock:
-            running = list(self._running.values())
+            running = [*self._stopping.values(), *self._running.values()]
             self._running.clear()
+            self._stopping.clear()
         for mapping in running:
             mapping.stop.set()
         for mapping in running:
