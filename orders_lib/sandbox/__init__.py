@@ -5,7 +5,8 @@ documents it. One package per AWS service; each holds the rules (pure, unit-test
 
 * ``lambda_/invocation``: concurrency and throttles (``capacity``), the one way in
   (``invoker``), warm workers (``runtime``, ``worker``);
-* ``lambda_/event_source_mapping``: polling a shard and batching (``shard_poller``), what an
+* ``lambda_/event_source_mapping``: polling a shard and batching (``shard_poller``), which
+  concurrent batch an item's records travel in under ``ParallelizationFactor`` (``lanes``), what an
   invocation's result means: checkpoint, retry, bisection, discard (``retries``),
   ``filtering``, on-failure ``destinations``, which pollers run (``supervisor``);
 * ``dynamodb``: stream records in Lambda's shape (``streams``), ``ttl``;
