@@ -25,6 +25,8 @@ notifier = SnsNotifier(client("sns"), os.environ["TOPIC_ARN"])
 @metrics.log_metrics  # one EMF line per invocation, in the log: no API call
 @logger.inject_lambda_context(clear_state=True)  # no key of one invocation reaches the next
 def handler(event, context):
+    if isinstance(event, dict) and isinstance(event.get("redrive"), dict):  # sent again from the DLQ (orders_lib.ops.dlq.redrive)
+        logger.append_keys(redrive=event["redrive"])
     result = process_records(DynamoDBStreamEvent(event).records, repository, notifier, log=logger)
     record_batch(metrics, result)
     return result.response()

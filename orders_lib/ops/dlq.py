@@ -125,11 +125,17 @@ def load_records(streams: Any, batch: FailedBatch) -> list[dict[str, Any]]:
     return records
 
 
+REDRIVE_KEY = "redrive"  # in a redriven event and in ProcessOrder's log lines for it
+
+
 def redrive(lambda_client: Any, sqs: Any, queue_url: str, function_name: str, batch: FailedBatch) -> dict[str, Any]:
-    """Send a failed batch's records through ProcessOrder; delete the DLQ message if all succeed."""
+    """Send a failed batch's records through ProcessOrder; delete the DLQ message if all succeed.
+    The event says where it comes from (``redrive``: the DLQ message and its condition), which
+    ProcessOrder writes into its log lines, so a trace tells a redrive from an attempt."""
     if not batch.records:
         return {"redriven": 0, "failed": 0, "deleted": False, "note": "records no longer in the stream"}
-    response = lambda_client.invoke(FunctionName=function_name, Payload=json.dumps({"Records": batch.records}).encode())
+    event = {"Records": batch.records, REDRIVE_KEY: {"dlq_message_id": batch.message_id, "condition": batch.condition}}
+    response = lambda_client.invoke(FunctionName=function_name, Payload=json.dumps(event).encode())
     payload = json.loads(response["Payload"].read() or b"null")
     failed = [] if response.get("FunctionError") is None else batch.records
     if isinstance(payload, dict):

@@ -134,7 +134,7 @@ def _process_steps(evidence: Evidence) -> tuple[list[Step], list[str]]:
         sequence = _sequence_in(batch, evidence.order_id)
         size = batch.get("batch_size")
         started = _ms(invocation.started_ms)
-        redrive = dlq_at is not None and started > dlq_at
+        redrive = bool(batch.get("redrive")) or (dlq_at is not None and started > dlq_at)
         attempts = 1 if redrive else attempts + 1
         details = {**_report(invocation), "batch_size": size, "sequence": sequence}
         mine = [e for e in invocation.lines if e.get("orderId") == evidence.order_id and e.get("level") == "ERROR"]

@@ -21,9 +21,11 @@ import pandas as pd
 from ..ops import dlq as dlq_ops
 from ..ops.monitoring import alarm_rows, metric_rows, series_for
 from ..ops.orders import build_request
+from ..ops.trace import Trace
 from ..sandbox import control
 from ..settings import DEFAULT_SANDBOX_ENDPOINT
 from .bench import Workbench
+from .trace_view import chart_name, save_trace_chart, trace_order
 
 STATE_COLOURS = {"ALARM": "#f8d7da", "OK": "#d4edda", "INSUFFICIENT_DATA": "#fff3cd"}
 DLQ_ALARM, NOTIFICATIONS_ALARM = "dlq-not-empty", "notifications-failed"
@@ -144,6 +146,7 @@ class Incident:
     bench: Workbench
     orders: int = 5
     inbox_url: str = ""
+    order_ids: list[str] = field(default_factory=list)  # the orders sent while notifications failed
     steps: list[dict[str, Any]] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     started_at: float = field(default_factory=time.time)  # wall clock, for the chart's window
@@ -204,6 +207,7 @@ class Incident:
             result = self.bench.create(request)
             if result.order:
                 ids.append(result.order["orderId"])
+        self.order_ids = ids
         return self._note("SNS failing", at=began, orders=len(ids))
 
     def wait_for(self, what: str, state: str, timeout_s: float = 150.0) -> str:
@@ -270,6 +274,16 @@ class Incident:
         dlq_state = self.wait_for(DLQ_ALARM, "OK")
         failed_state = self.wait_for(NOTIFICATIONS_ALARM, "OK", timeout_s=0)
         return self._note("recovered", dlq_alarm=dlq_state, notifications_alarm=failed_state)
+
+    def trace(self, which: str, report_dir: Path) -> tuple[Trace, Path]:
+        """One incident order's timeline, its chart saved as ``trace-incident-<which>.png``:
+        ``failed`` traces the first order (call it while it is in the DLQ), ``recovered`` the
+        last (call it after the redrive)."""
+        if not self.order_ids:
+            raise RuntimeError("no incident order to trace: break_notifications has not run")
+        order_id = self.order_ids[0] if which == "failed" else self.order_ids[-1]
+        result = trace_order(self.bench, order_id)
+        return result, save_trace_chart(result, report_dir / chart_name(f"incident-{which}"), f"incident order, {which}: {order_id}")
 
     def history(self) -> pd.DataFrame:
         cloudwatch = self.bench.client("cloudwatch")

@@ -72,8 +72,8 @@ def trace_figure(result: Trace, title: str | None = None) -> Figure:
     axes = figure.subplots()
     end = max((b["start_ms"] + b["length_ms"] for b in drawn), default=1.0) or 1.0
     for y, bar in enumerate(drawn):
-        if bar["length_ms"] > 0:
-            axes.barh(y, bar["length_ms"], left=bar["start_ms"], height=0.55, color=bar["colour"])
+        if bar["length_ms"] > 0:  # at least a sliver: a 5 ms invocation in a 30 s trace stays visible
+            axes.barh(y, max(bar["length_ms"], end * 0.004), left=bar["start_ms"], height=0.55, color=bar["colour"])
         else:
             axes.plot(bar["start_ms"], y, marker="D", markersize=8, color=bar["colour"])
     axes.set_yticks(range(len(drawn)), [b["label"] for b in drawn], fontsize=8)

@@ -109,6 +109,10 @@ def test_operations_notebook_fires_the_dlq_alarm_alerts_and_recovers(executed, s
     assert "DLQ alarm alert received: True" in text
     assert "redriven 5 record(s), failed again 0, DLQ batches left 0" in text
     assert "DLQ alarm after: OK" in text
+    assert "verdict: in the DLQ after 4 attempts: notification failed" in text
+    assert re.search(r"verdict: notified in [\d.]+ s, slowest: the DLQ until the redrive", text), text[-3000:]
+    for chart in ("trace-incident-failed.png", "trace-incident-recovered.png"):
+        assert (reports / chart).stat().st_size > 10_000, chart
     assert "'notifications_failed': 'yes'" in text
     assert (reports / "operations.png").stat().st_size > 10_000
     summary = summarize(Workbench.connect("sandbox", endpoint=sandbox.endpoint), reports)

@@ -95,3 +95,26 @@ def test_the_handlers_write_order_ids_as_top_level_json_keys_that_do_not_leak(ca
     assert answered[0]["orderId"] and "orderId" not in answered[1]
     metric_lines = [line for line in lines if "_aws" in line]
     assert metric_lines[0]["orderId"] == answered[0]["orderId"] and "orderId" not in metric_lines[1]
+
+
+def test_a_redriven_batch_says_so_in_every_line_and_the_next_batch_does_not(process_handler, repo, context):
+    good = create_order(valid_request(idempotencyKey="redrive-1"), repo).order
+    logger = sys.modules["process_order"].logger
+    handler, level = logger.registered_handler, logger.log_level
+    buffer = io.StringIO()
+    previous, handler.stream = handler.stream, buffer
+    logger.setLevel("INFO")
+    try:
+        redriven = stream_event(stream_record("INSERT", new=good.to_item()))
+        process_handler({**redriven, "redrive": {"dlq_message_id": "m-1", "condition": "RetryAttemptsExhausted"}}, context)
+        process_handler(stream_event(stream_record("INSERT", new=good.to_item())), context)  # the mapping's own batch
+    finally:
+        handler.stream = previous
+        logger.setLevel(level)
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
+    received = [line for line in lines if line.get("message") == "batch received"]
+    assert len(received) == 2
+    assert received[0]["redrive"] == {"dlq_message_id": "m-1", "condition": "RetryAttemptsExhausted"}
+    assert "redrive" not in received[1]
+    first_batch = lines[: lines.index(received[1])]
+    assert all(line.get("redrive") for line in first_batch)

@@ -159,8 +159,10 @@ def item(status="PROCESSED", took_ms=412):
     )
 
 
-def process_invocation(request_id, at, size, failed=False, done=True, sequence="103", duration_ms=1.5):
+def process_invocation(request_id, at, size, failed=False, done=True, sequence="103", duration_ms=1.5, redrive=None):
     lines = [{"message": "batch received", "batch_size": size, "orderIds": [ORDER_ID], "sequence_numbers": [sequence]}]
+    if redrive:
+        lines = [{**line, "redrive": redrive} for line in lines]
     if failed:
         lines.append({"message": "record is not a valid order", "level": "ERROR", "orderId": ORDER_ID, "problems": ["items missing"]})
     if done:
@@ -255,3 +257,13 @@ def test_a_redriven_order_names_its_time_in_the_dlq():
     evidence.processes = [*failing, process_invocation("p-5", T0 + timedelta(seconds=29), 1)]
     evidence.dlq = [batch]
     assert timeline(evidence)[1] == "notified in 30.0 s, slowest: the DLQ until the redrive (28.6 s)"
+
+
+def test_a_redrive_is_told_by_its_own_lines_once_the_dlq_entry_is_gone():
+    evidence = Evidence(ORDER_ID, T0 + timedelta(minutes=5), item=item(took_ms=30_000))
+    failing = [process_invocation(f"p-{n}", T0 + timedelta(milliseconds=100 * n), 1, failed=True) for n in range(1, 5)]
+    again = process_invocation("p-5", T0 + timedelta(seconds=29), 1, redrive={"dlq_message_id": "m", "condition": "RetryAttemptsExhausted"})
+    evidence.processes = [*failing, again]  # the redrive deleted the DLQ message: no DLQ evidence
+    steps, verdict = timeline(evidence)
+    assert [s.what for s in steps if s.source == "ProcessOrder"][-1] == "batch of 1, redrive: done"
+    assert verdict == "notified in 30.0 s, slowest: the DLQ until the redrive (28.6 s)"
