@@ -14,7 +14,9 @@ that in the background (see ``control``).
 from __future__ import annotations
 
 import functools
+import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -246,7 +248,10 @@ class Sandbox:
     # -- state that lasts ------------------------------------------------------------
     def _status(self) -> dict[str, Any]:
         persistence = self.snapshots.status.to_dict() if self.snapshots else {"enabled": False}
-        return {**self.status, "persistence": persistence, **({"deploy": self._deploying} if self._deploying else {})}
+        # The process's own CPU (every thread): the sandbox is one interpreter, so this is its one
+        # core's use, which the capacity workbook divides by the orders of a run.
+        process = {"pid": os.getpid(), "cpu_s": round(time.process_time(), 3)}
+        return {**self.status, "persistence": persistence, "process": process, **({"deploy": self._deploying} if self._deploying else {})}
 
     def deploy(self) -> tuple[str, dict[str, str]]:
         """Deploy the stack from the current sources (create, or update in place); its name and outputs."""

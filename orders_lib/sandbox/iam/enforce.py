@@ -15,6 +15,9 @@ what happens to a call it does not.
   allowed and reported, never guessed into a refusal AWS might not make.
 * **Modes.** ``enforce`` refuses with the service's own error and AWS's message; ``soft`` logs
   "would refuse" and lets the call through; ``off`` checks nothing.
+* **The tally.** Each request a function sends is counted by function and operation
+  (``calls``, e.g. ``dynamodb.UpdateItem``), whatever the verdict, in ``enforce`` and ``soft``:
+  the API calls the pipeline really makes, for the capacity workbook's per-order figures.
 
 Resource-based policies (queue, topic and key policies), service control policies and session
 policies are not evaluated; see the README's IAM section.
@@ -29,7 +32,7 @@ import logging
 import re
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
@@ -126,6 +129,7 @@ class Guard:
         self._lock = threading.Lock()
         self._recent: deque[Refusal] = deque(maxlen=RECENT)
         self.counts = {"checked": 0, "refused": 0, "would_refuse": 0, "uncertain": 0}
+        self.calls: Counter[tuple[str, str]] = Counter()  # (function, "service.Operation") -> requests sent
 
     # -- entry points --------------------------------------------------------------
     def check_http(
@@ -139,6 +143,9 @@ class Guard:
         if function is None:
             return None
         wanted = authorization_requests(method, path, query, headers, body, account=self.account, region=self.region)
+        if wanted:
+            with self._lock:
+                self.calls[(function, f"{wanted[0].service}.{wanted[0].operation}")] += 1
         refusal = self.check(function, wanted)
         if refusal is None:
             return None
@@ -167,7 +174,10 @@ class Guard:
     # -- state ---------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"mode": str(self.mode), **self.counts, "recent": [asdict(r) for r in self._recent]}
+            calls: dict[str, dict[str, int]] = {}
+            for (function, operation), count in sorted(self.calls.items()):
+                calls.setdefault(function, {})[operation] = count
+            return {"mode": str(self.mode), **self.counts, "calls": calls, "recent": [asdict(r) for r in self._recent]}
 
     def set_mode(self, mode: Mode | str) -> None:
         self.mode = Mode(mode)
@@ -176,6 +186,7 @@ class Guard:
         with self._lock:
             self._recent.clear()
             self.counts = dict.fromkeys(self.counts, 0)
+            self.calls.clear()
 
     # -- deciding ------------------------------------------------------------------
     def _decide(self, function: str, principal: Principal | None, request: AuthRequest) -> Refusal | None:
