@@ -123,9 +123,21 @@ def test_soft_mode_records_but_lets_through_and_off_checks_nothing():
         off.check_http(*as_request(off, "sqs", "send_message", {"QueueUrl": "http://localhost:4566/123456789012/q", "MessageBody": "b"}))
         is None
     )
-    assert off.snapshot() == {"mode": "off", "checked": 0, "refused": 0, "would_refuse": 0, "uncertain": 0, "recent": []}
+    assert off.snapshot() == {"mode": "off", "checked": 0, "refused": 0, "would_refuse": 0, "uncertain": 0, "calls": {}, "recent": []}
     off.set_mode("enforce")
     assert off.check_http(*as_request(off, "sqs", "send_message", {"QueueUrl": "http://localhost:4566/123456789012/q", "MessageBody": "b"}))
+
+
+def test_each_request_a_function_sends_is_counted_by_operation_whatever_the_verdict():
+    g = guard(Mode.SOFT)
+    publish = as_request(g, "sns", "publish", {"TopicArn": TOPIC, "Message": "m"})
+    refused = as_request(g, "sqs", "send_message", {"QueueUrl": "http://localhost:4566/123456789012/q", "MessageBody": "b"})
+    for request in (publish, publish, refused):
+        g.check_http(*request)
+    assert g.check_http(*signed("sns", "publish", {"TopicArn": TOPIC, "Message": "m"}, "AKIAADMIN0000000000")) is None  # not a function
+    assert g.snapshot()["calls"] == {"techtest-process-order": {"sns.Publish": 2, "sqs.SendMessage": 1}}
+    g.reset()
+    assert g.snapshot()["calls"] == {}
 
 
 def test_a_policy_change_applies_to_the_next_call():
