@@ -27,6 +27,7 @@ No pandas here: the workbook (``orders_lib.workbook.capacity``) makes the tables
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import Counter
@@ -57,6 +58,25 @@ class Batch:
     request_id: str
     records: int
     report: Report
+    ended_ms: int = 0  # the REPORT line's timestamp
+
+    @property
+    def started_ms(self) -> float:
+        return self.ended_ms - self.report.duration_ms
+
+
+def lane_gap_ms(batches: Sequence[Batch]) -> float | None:
+    """The median time a lane spends between two invocations while it has a backlog: from one
+    batch's end to the next full batch's start (reading the stream, handing the batch over). Only
+    meaningful with ParallelizationFactor 1 (one lane): batches then never overlap."""
+    ordered = sorted(batches, key=lambda b: b.ended_ms)
+    full = max((b.records for b in ordered), default=0)
+    gaps = sorted(
+        max(0.0, nxt.started_ms - prev.ended_ms)
+        for prev, nxt in itertools.pairwise(ordered)
+        if nxt.records == full and prev.records == full
+    )
+    return gaps[len(gaps) // 2] if gaps else None
 
 
 @dataclass(frozen=True)
@@ -182,7 +202,12 @@ def lines(events: Iterable[Mapping[str, Any]], message: str) -> dict[str, dict[s
 def process_batches(events: Sequence[Mapping[str, Any]]) -> list[Batch]:
     """ProcessOrder's invocations with both a REPORT and a ``batch received`` line."""
     sizes = {rid: int(line.get("batch_size", 0)) for rid, line in lines(events, "batch received").items()}
-    return [Batch(r.request_id, sizes[r.request_id], r) for r in reports(events) if sizes.get(r.request_id, 0) > 0]
+    found = []
+    for event in events:
+        report = parse_report(str(event["message"]))
+        if report is not None and sizes.get(report.request_id, 0) > 0:
+            found.append(Batch(report.request_id, sizes[report.request_id], report, int(event["timestamp"])))
+    return found
 
 
 def calls_from_logs(create_events: Sequence[Mapping[str, Any]], process_events: Sequence[Mapping[str, Any]]) -> Counter[str]:
@@ -259,6 +284,10 @@ class Measurement:
     @property
     def create_ms(self) -> float:
         return mean([r.duration_ms for r in self.create])
+
+    @property
+    def lane_gap_ms(self) -> float | None:
+        return lane_gap_ms(self.batches)
 
     @property
     def cold_starts(self) -> int:
@@ -353,6 +382,15 @@ class Measurement:
                 round(sum(per.values()), 3),
                 None,
                 f"{self.calls_source}: " + ", ".join(f"{k} {v:.2f}" for k, v in per.items()),
+            ),
+            (
+                "lane_gap_ms",
+                None if self.lane_gap_ms is None else round(self.lane_gap_ms, 1),
+                None,
+                (
+                    "median time from a full batch's end to the next full batch's start: the mapping reading the stream and "
+                    "handing the batch over (not in the AWS model; used in the check against the sandbox)"
+                ),
             ),
             ("max_memory_mb", max(memory) if memory else None, None, f"of {default.memory_mb} MB configured (REPORT Max Memory Used)"),
             ("kms_requests_per_order", measured.kms_requests_per_order, default.kms_requests_per_order, KMS_NOTE),

@@ -8,7 +8,9 @@ one interpreter: its one core is a limit the AWS model does not have. So the pre
 lowest of:
 
 - **stream processing**, the AWS model's limit (``capacity_model.sustainable_rate``):
-  factor × batch size ÷ a batch's duration per shard, one shard;
+  factor × batch size ÷ a batch's time per shard, one shard; a batch's time is the function's
+  duration plus the lane's measured gap between invocations (the poller reading the stream and
+  handing the batch over: ``measure.lane_gap_ms``);
 - **CreateOrder's workers**: ``workers`` invocations at once, each ``create_ms`` long;
 - **the sandbox's core**: 1 ÷ its CPU per order, measured over the sample (with full batches
   when the sample is sent as fast as it is answered, as ``measure`` does by default).
@@ -93,14 +95,23 @@ class Prediction:
         return self.lag_s + max(0.0, self.offered_per_s / self.processed_per_s - 1) * offering_s
 
 
-def sandbox_bounds(figures: PipelineFigures, settings: SandboxSettings, sandbox_cpu_ms_per_order: float | None) -> list[Bound]:
+def lane_figures(figures: PipelineFigures, gap_ms: float | None) -> PipelineFigures:
+    """The figures with a lane's time between invocations (``measure.lane_gap_ms``) added to each
+    batch: the time a lane is busy per batch is the function's duration plus that gap."""
+    return replace(figures, process_fixed_ms=figures.process_fixed_ms + (gap_ms or 0.0))
+
+
+def sandbox_bounds(
+    figures: PipelineFigures, settings: SandboxSettings, sandbox_cpu_ms_per_order: float | None, gap_ms: float | None = None
+) -> list[Bound]:
     mapping = settings.mapping()
     batch_ms = figures.process_ms(settings.batch_size)
+    gap = f" + {gap_ms:.0f} ms between batches" if gap_ms else ""
     bounds = [
         Bound(
             "stream processing (the AWS model)",
-            sustainable_rate(figures, replace(mapping, account_concurrency=10**6)),
-            f"{settings.parallelization_factor} × batches of {settings.batch_size} in {batch_ms:.0f} ms, one shard",
+            sustainable_rate(lane_figures(figures, gap_ms), replace(mapping, account_concurrency=10**6)),
+            f"{settings.parallelization_factor} × batches of {settings.batch_size} in {batch_ms:.0f} ms{gap}, one shard",
         ),
         Bound(
             "CreateOrder's workers",
@@ -120,12 +131,16 @@ def sandbox_bounds(figures: PipelineFigures, settings: SandboxSettings, sandbox_
 
 
 def predict(
-    figures: PipelineFigures, settings: SandboxSettings, sandbox_cpu_ms_per_order: float | None, offered_per_s: float
+    figures: PipelineFigures,
+    settings: SandboxSettings,
+    sandbox_cpu_ms_per_order: float | None,
+    offered_per_s: float,
+    gap_ms: float | None = None,
 ) -> Prediction:
     """What the model expects on the sandbox at ``offered_per_s``: processed rate and iterator age."""
-    bounds = sandbox_bounds(figures, settings, sandbox_cpu_ms_per_order)
+    bounds = sandbox_bounds(figures, settings, sandbox_cpu_ms_per_order, gap_ms)
     processed = min(offered_per_s, bounds[0].orders_per_s)
-    verdict = assess(max(offered_per_s, 1e-6), figures, replace(settings.mapping(), account_concurrency=10**6))
+    verdict = assess(max(offered_per_s, 1e-6), lane_figures(figures, gap_ms), replace(settings.mapping(), account_concurrency=10**6))
     return Prediction(tuple(bounds), offered_per_s, processed, verdict.lag_s)
 
 

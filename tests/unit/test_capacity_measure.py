@@ -16,6 +16,7 @@ from orders_lib.planning.measure import (
     calls_from_logs,
     fit_process,
     item_size,
+    lane_gap_ms,
     log_bytes,
     notification_bytes,
     number_size,
@@ -25,7 +26,10 @@ from orders_lib.planning.measure import (
 
 
 def report(request_id: str, duration: float, memory: int = 50, init: float | None = None) -> dict:
-    line = f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {int(duration) + 1} ms\tMemory Size: 256 MB\tMax Memory Used: {memory} MB\t"
+    line = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {int(duration) + 1} ms\t"
+        f"Memory Size: 256 MB\tMax Memory Used: {memory} MB\t"
+    )
     if init is not None:
         line += f"Init Duration: {init:.2f} ms\t"
     return {"timestamp": 1, "message": line}
@@ -176,3 +180,16 @@ def test_prediction_takes_the_lowest_bound_and_the_backlog_sets_the_oldest_wait(
     assert core.capacity.name == "the sandbox's core" and core.processed_per_s == pytest.approx(80.0)
     keeps_up = sandbox_check.predict(figures, settings, 12.5, 40.0)
     assert keeps_up.processed_per_s == 40.0 and keeps_up.oldest_wait_s(10.0) == pytest.approx(keeps_up.lag_s)
+
+
+def test_lane_gap_is_the_median_time_between_full_batches():
+    events = []
+    for index, (size, ended, duration) in enumerate(
+        [(10, 1100, 100.0), (10, 1220, 100.0), (10, 1350, 100.0), (3, 2000, 40.0), (10, 2130, 100.0)]
+    ):
+        rid = f"r{index}"
+        events += [powertools(rid, "batch received", batch_size=size), {**report(rid, duration), "timestamp": ended}]
+    batches = process_batches(events)
+    assert [b.ended_ms for b in batches] == [1100, 1220, 1350, 2000, 2130]
+    assert lane_gap_ms(batches) == 30.0  # gaps between full batches: 20 and 30 (the batch of 3 interrupts the backlog)
+    assert lane_gap_ms(batches[:1]) is None
