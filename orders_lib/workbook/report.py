@@ -21,6 +21,9 @@ CHART_TITLES = {
     "trace-dlq-entry.png": "A record traced to the DLQ: its attempts and the reason",
     "trace-incident-failed.png": "The incident: an order whose notification failed, in the DLQ",
     "trace-incident-recovered.png": "The incident: an order that recovered through the redrive",
+    "capacity_sweep.png": "The model on AWS: offered vs processed, and the first limit hit",
+    "capacity_grid.png": "Sustainable rate vs ParallelizationFactor and BatchSize",
+    "capacity_cost.png": "Cost per month by service (list prices)",
 }
 NOTEBOOK_TITLES = {
     "01_deploy": "Deploy the stack",
@@ -28,6 +31,7 @@ NOTEBOOK_TITLES = {
     "03_latency": "Processing latency",
     "04_dlq": "The dead-letter queue",
     "05_operations": "Operations",
+    "06_capacity": "Capacity and cost",
 }
 
 

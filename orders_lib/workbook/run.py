@@ -16,7 +16,7 @@ from .bench import Workbench
 from .report import export_report, write_index
 
 NOTEBOOK_DIR = ROOT / "notebooks"
-NOTEBOOKS = ("01_deploy", "02_create_orders", "03_latency", "04_dlq", "05_operations")
+NOTEBOOKS = ("01_deploy", "02_create_orders", "03_latency", "04_dlq", "05_operations", "06_capacity")
 
 
 @dataclass

@@ -143,3 +143,32 @@ def test_deploy_notebook_deploys_to_the_sandbox_through_the_cdk_cli(start_sandbo
     deployed = {s["StackName"]: s for s in stacks}
     assert {"CDKToolkit", "techtest-orders-nbcli"} <= set(deployed)
     assert any(p["ParameterKey"] == "BootstrapVersion" for p in deployed["techtest-orders-nbcli"]["Parameters"]), "deployed by the CDK CLI"
+
+
+def test_capacity_notebook_measures_models_costs_and_checks_the_sandbox(executed):
+    reports, runs = executed
+    text = text_of(runs["06_capacity"].output)
+    assert "200 orders notified; ProcessOrder batches of 1 to" in text
+    assert "read 2026-11-30" in text and "list prices" in text
+    assert "compared: ['PROCESSED orders/s', 'IteratorAge, largest (s)']" in text
+    assert "bound: the sandbox's core:" in text and "bound: stream processing (the AWS model):" in text
+    for chart in ("capacity_sweep.png", "capacity_grid.png", "capacity_cost.png"):
+        assert (reports / chart).stat().st_size > 10_000, chart
+    figures = json.loads((reports / "capacity.json").read_text())
+    measured = {row["figure"]: row for row in figures["measured"]}
+    assert (
+        measured["api_calls_per_order"]["how"].startswith("counted by the sandbox")
+        and "dynamodb.UpdateItem 1.00" in measured["api_calls_per_order"]["how"]
+    )
+    assert measured["kms_requests_per_order"]["how"].startswith("estimated, not measured")
+    assert measured["lane_gap_ms"]["measured"] is not None
+    assert measured["item_bytes"]["measured"] < 1024 and measured["writes_per_order"]["measured"] == 2.0
+    assert figures["figures"]["process_per_record_ms"] > 0 and figures["figures"]["create_ms"] > 0
+    assert figures["first_behind"].startswith("ParallelizationFactor 1, BatchSize 10: keeps up to")
+    assert set(figures["per_million"]) == {"10", "100", "1000", "10000"} and all(v > 0 for v in figures["per_million"].values())
+    assert [row["quantity"] for row in figures["check"]] == ["PROCESSED orders/s", "IteratorAge, largest (s)"]
+    for row in figures["check"]:  # the verdict shown is the one computed; agreement itself is reported, not asserted
+        assert row["model"] > 0 and row["measured"] > 0
+        assert row["agrees"] == (abs(row["ratio"] - 1) <= 0.25)
+        if not row["agrees"]:
+            assert "DISAGREES" in text
