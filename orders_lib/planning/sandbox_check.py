@@ -15,9 +15,20 @@ lowest of:
 - **the sandbox's core**: 1 ÷ its CPU per order, measured over the sample (with full batches
   when the sample is sent as fast as it is answered, as ``measure`` does by default).
 
-``run`` then offers a rate above that for a few seconds and measures the PROCESSED rate (from
-the items' ``processedAt``, middle 80 %, ``ops.capacity.processing_rate``) and the iterator age
-(``AWS/Lambda IteratorAge`` maximum, which the sandbox publishes for each batch it hands over).
+``run`` then writes ``orders`` straight into the table, as CreateOrder writes them, from several
+writers as fast as the sandbox takes them: through CreateOrder the callers could not offer more
+than the pipeline processes (both share the sandbox's core), so the stream had no backlog and
+the check measured the offered rate, not the capacity. Written directly, the orders arrive faster
+than one lane processes them: the PROCESSED rate (from the items' ``processedAt``, middle 80 %,
+``ops.capacity.processing_rate``) is the pipeline's, and the iterator age (``AWS/Lambda
+IteratorAge`` maximum, which the sandbox publishes for each batch it hands over) grows as the
+model says a backlog does. The core's bound then uses the sandbox's CPU per order measured over
+the run (a directly written order costs it less than one through CreateOrder); CreateOrder's
+workers are no bound there. The batches' durations and the lane's gap between them are the run's
+own too (``run_figures``: its REPORT lines): on the sandbox a batch's duration moves with what
+else its one core serves (a full batch took 109 ms in a sample sent through CreateOrder, 77 ms
+in the check that followed), so the check tests what the model says a lane and a backlog do, at
+the durations the lane had.
 ``compare`` puts model and measurement side by side; a difference over ``TOLERANCE`` is flagged.
 """
 
@@ -32,7 +43,7 @@ from typing import Any
 
 from .capacity_model import assess, sustainable_rate
 from .figures import MappingSettings, PipelineFigures
-from .measure import process_batches, window_events
+from .measure import lane_gap_ms, process_batches, window_events
 
 TOLERANCE = 0.25  # |model / measured - 1| above this is a disagreement
 
@@ -102,7 +113,11 @@ def lane_figures(figures: PipelineFigures, gap_ms: float | None) -> PipelineFigu
 
 
 def sandbox_bounds(
-    figures: PipelineFigures, settings: SandboxSettings, sandbox_cpu_ms_per_order: float | None, gap_ms: float | None = None
+    figures: PipelineFigures,
+    settings: SandboxSettings,
+    sandbox_cpu_ms_per_order: float | None,
+    gap_ms: float | None = None,
+    through_create: bool = True,
 ) -> list[Bound]:
     mapping = settings.mapping()
     batch_ms = figures.process_ms(settings.batch_size)
@@ -113,12 +128,15 @@ def sandbox_bounds(
             sustainable_rate(lane_figures(figures, gap_ms), replace(mapping, account_concurrency=10**6)),
             f"{settings.parallelization_factor} × batches of {settings.batch_size} in {batch_ms:.0f} ms{gap}, one shard",
         ),
-        Bound(
-            "CreateOrder's workers",
-            math.inf if figures.create_ms <= 0 else settings.workers * 1000 / figures.create_ms,
-            f"{settings.workers} at once, {figures.create_ms:.1f} ms each",
-        ),
     ]
+    if through_create:
+        bounds.append(
+            Bound(
+                "CreateOrder's workers",
+                math.inf if figures.create_ms <= 0 else settings.workers * 1000 / figures.create_ms,
+                f"{settings.workers} at once, {figures.create_ms:.1f} ms each",
+            )
+        )
     if sandbox_cpu_ms_per_order:
         bounds.append(
             Bound(
@@ -136,9 +154,11 @@ def predict(
     sandbox_cpu_ms_per_order: float | None,
     offered_per_s: float,
     gap_ms: float | None = None,
+    through_create: bool = True,
 ) -> Prediction:
-    """What the model expects on the sandbox at ``offered_per_s``: processed rate and iterator age."""
-    bounds = sandbox_bounds(figures, settings, sandbox_cpu_ms_per_order, gap_ms)
+    """What the model expects on the sandbox at ``offered_per_s``: processed rate and iterator age
+    (``through_create``: the orders come through CreateOrder, whose workers are then a bound)."""
+    bounds = sandbox_bounds(figures, settings, sandbox_cpu_ms_per_order, gap_ms, through_create)
     processed = min(offered_per_s, bounds[0].orders_per_s)
     verdict = assess(max(offered_per_s, 1e-6), lane_figures(figures, gap_ms), replace(settings.mapping(), account_concurrency=10**6))
     return Prediction(tuple(bounds), offered_per_s, processed, verdict.lag_s)
@@ -153,8 +173,10 @@ class Run:
     processed_per_s: float
     orders: int
     iterator_age_max_s: float | None  # AWS/Lambda IteratorAge maximum over the run's minutes
-    last_order_wait_s: float  # the last order written: createdAt → processedAt
-    batch_ms: float | None = None  # a full batch's duration in this run (REPORT lines, fitted)
+    last_order_wait_s: float  # the writes' end → the last PROCESSED
+    batch_ms: float | None = None  # a full batch's duration in this run (REPORT lines, mean)
+    gap_ms: float | None = None  # the lane's median time between full batches in this run
+    sandbox_cpu_ms_per_order: float | None = None  # the sandbox process's CPU over the run, per order
 
 
 def iterator_age_max_s(cloudwatch: Any, function: str, start: datetime, end: datetime) -> float | None:
@@ -178,37 +200,37 @@ def run(
     new_client: Callable[[str], Any],
     outputs: Any,
     repository: Any,
-    rate_per_s: float,
     orders: int,
     *,
-    clients: int = 8,
+    writers: int = 4,
     seed: int = 70,
     timeout_s: float = 120.0,
+    control: Callable[[str], Any] | None = None,
 ) -> Run:
-    """Offer ``orders`` at ``rate_per_s`` through CreateOrder from ``clients`` callers (a client
-    each) and measure how fast the pipeline PROCESSED them and how old its iterator grew."""
+    """Write ``orders`` into the table from ``writers`` threads as fast as they go (see the
+    module) and measure how fast the pipeline PROCESSED them and how old its iterator grew."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..aws.repository import OrderRepository
+    from ..bench.sample_orders import sample_orders
     from ..domain.clock import from_iso
     from ..ops.capacity import processing_rate, wait_in_order
-    from ..ops.orders import create_bulk
 
+    writer = OrderRepository(new_client("dynamodb"), outputs.table_name)  # boto3 clients are thread-safe
+    batch = sample_orders(orders, seed=seed)  # the same seed, the same ids: a seed of its own
+    cpu_before = _cpu_s(control)
     started = datetime.now(UTC) - timedelta(seconds=1)
-    sent = create_bulk(
-        None,
-        outputs.create_function,
-        orders,
-        rate_per_s=rate_per_s,
-        clients=clients,
-        seed=seed,
-        client_factory=lambda: new_client("lambda"),
-    )
-    items = [item for item in wait_in_order(repository, sent.order_ids, timeout_s) if item.get("processedAt")]
-    if len(items) < len(sent.order_ids):
-        raise RuntimeError(f"{len(items)} of {len(sent.order_ids)} orders PROCESSED within {timeout_s:.0f} s")
+    writing = time.time()
+    with ThreadPoolExecutor(writers) as pool:
+        list(pool.map(writer.create, batch))
+    offering = time.time() - writing  # the items' createdAt is when the orders were made, before the writes
+    order_ids = [order.order_id for order in batch]
+    items = [item for item in wait_in_order(repository, order_ids, timeout_s) if item.get("processedAt")]
+    cpu_after = _cpu_s(control)
+    if len(items) < len(order_ids):
+        raise RuntimeError(f"{len(items)} of {len(order_ids)} orders PROCESSED within {timeout_s:.0f} s")
     time.sleep(1.0)  # the last batch's metric is recorded as it is handed over; let it land
-    created = sorted(from_iso(item["createdAt"]).timestamp() for item in items)
     processed = [from_iso(item["processedAt"]).timestamp() for item in items]
-    offering = created[-1] - created[0]
-    last = max(items, key=lambda item: item["createdAt"])
     ended = datetime.now(UTC) + timedelta(seconds=1)
     age = iterator_age_max_s(aws("cloudwatch"), outputs.process_function, started, ended)
     batches = process_batches(
@@ -216,14 +238,33 @@ def run(
     )
     full = [b.report.duration_ms for b in batches if b.records == max((b.records for b in batches), default=0)]
     return Run(
-        offered_per_s=(len(created) - 1) / offering if offering > 0 else 0.0,
+        offered_per_s=len(items) / offering if offering > 0 else 0.0,
         offering_s=offering,
         processed_per_s=processing_rate(processed),
         orders=len(items),
         iterator_age_max_s=age,
-        last_order_wait_s=from_iso(last["processedAt"]).timestamp() - from_iso(last["createdAt"]).timestamp(),
+        last_order_wait_s=max(processed) - (writing + offering),
         batch_ms=sum(full) / len(full) if full else None,
+        gap_ms=lane_gap_ms(batches),
+        sandbox_cpu_ms_per_order=(cpu_after - cpu_before) * 1000 / len(items) if cpu_before is not None and cpu_after is not None else None,
     )
+
+
+def _cpu_s(control: Callable[[str], Any] | None) -> float | None:
+    """The sandbox process's CPU seconds so far (its health), None without its control API."""
+    if control is None:
+        return None
+    cpu = control("health").get("process", {}).get("cpu_s")
+    return float(cpu) if cpu is not None else None
+
+
+def run_figures(figures: PipelineFigures, run: Run, batch_size: int) -> PipelineFigures:
+    """``figures`` with ProcessOrder's duration set to the run's own full batches (``batch_ms`` for
+    ``batch_size`` records: the per-record part kept, at most the whole, the rest fixed)."""
+    if not run.batch_ms:
+        return figures
+    per_record = min(figures.process_per_record_ms, run.batch_ms / batch_size)
+    return replace(figures, process_fixed_ms=run.batch_ms - per_record * batch_size, process_per_record_ms=per_record)
 
 
 @dataclass(frozen=True)

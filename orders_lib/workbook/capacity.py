@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +178,41 @@ def _save(figure: Figure, path: Path) -> Path:
 # -- the check against the sandbox ------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SandboxCheck:
+    """One check of the model against the sandbox: its settings, the prediction at the rate
+    offered, the run, and the rows compared."""
+
+    settings: sandbox_check.SandboxSettings
+    prediction: sandbox_check.Prediction
+    run: sandbox_check.Run
+    rows: list[sandbox_check.Row]
+
+    def lines(self, figures: PipelineFigures) -> list[str]:
+        return validation_lines(self.prediction, self.run, self.rows, self.settings, figures)
+
+
+def check_sandbox(
+    bench: Workbench, measurement: Measurement, figures: PipelineFigures, *, orders: int, writers: int, seed: int
+) -> SandboxCheck | None:
+    """``orders`` written straight into the table faster than one lane takes them, then the model
+    given the sandbox's own settings (its mapping's factor and batch size, one shard) and the
+    run's batch durations, lane gap and CPU per order, and the PROCESSED rate and IteratorAge
+    compared (``sandbox_check``). None on AWS: the check runs on the sandbox only."""
+    if not bench.settings.is_sandbox:
+        return None
+    control = sandbox_control(bench)
+    sandbox = sandbox_check.read_settings(bench.client("lambda"), bench.outputs["EventSourceMappingId"], control)
+    run = sandbox_check.run(
+        bench.client, bench.new_client, bench.outputs, bench.repository, orders, writers=writers, seed=seed, control=control
+    )
+    one_lane = sandbox.parallelization_factor == 1
+    gap = (run.gap_ms if run.gap_ms is not None else measurement.lane_gap_ms) if one_lane else None
+    at_run = sandbox_check.run_figures(figures, run, sandbox.batch_size)
+    prediction = sandbox_check.predict(at_run, sandbox, run.sandbox_cpu_ms_per_order, run.offered_per_s, gap, through_create=False)
+    return SandboxCheck(sandbox, prediction, run, list(sandbox_check.compare(prediction, run)))
+
+
 def validation_frame(rows: Sequence[sandbox_check.Row]) -> Any:
     """Model and measurement side by side, a disagreement over 25 % in red."""
     frame = pd.DataFrame(
@@ -205,10 +240,9 @@ def validation_lines(
     lines = [f"offered {run.offered_per_s:.1f} orders/s for {run.offering_s:.1f} s ({run.orders} orders)"]
     lines += [f"bound: {b.name}: {b.orders_per_s:.1f} orders/s ({b.detail})" for b in prediction.bounds]
     if run.batch_ms:
-        lane = settings.parallelization_factor * settings.batch_size * 1000 / run.batch_ms
         lines.append(
-            f"during this run a full batch took {run.batch_ms:.0f} ms (the sample: {figures.process_ms(settings.batch_size):.0f} ms): "
-            f"one lane at that duration, without the gap between batches, holds {lane:.1f} orders/s"
+            f"durations: the run's own: a full batch {run.batch_ms:.0f} ms, {run.gap_ms or 0:.0f} ms between batches "
+            f"(the sample, through CreateOrder: {figures.process_ms(settings.batch_size):.0f} ms a full batch)"
         )
     for row in rows:
         lines.append(f"{row.quantity}: model {row.model:.2f}, measured {row.measured:.2f}, ratio {row.ratio:.2f}: {row.verdict}")

@@ -180,6 +180,10 @@ def test_prediction_takes_the_lowest_bound_and_the_backlog_sets_the_oldest_wait(
     assert core.capacity.name == "the sandbox's core" and core.processed_per_s == pytest.approx(80.0)
     keeps_up = sandbox_check.predict(figures, settings, 12.5, 40.0)
     assert keeps_up.processed_per_s == 40.0 and keeps_up.oldest_wait_s(10.0) == pytest.approx(keeps_up.lag_s)
+    slow_create = PipelineFigures(create_ms=80, process_fixed_ms=20, process_per_record_ms=8)  # 4 workers: 50/s
+    assert sandbox_check.predict(slow_create, settings, None, 150.0).capacity.name == "CreateOrder's workers"
+    direct = sandbox_check.predict(slow_create, settings, None, 150.0, through_create=False)  # written straight into the table
+    assert [b.name for b in direct.bounds] == ["stream processing (the AWS model)"] and direct.processed_per_s == pytest.approx(100.0)
 
 
 def test_lane_gap_is_the_median_time_between_full_batches():
@@ -193,3 +197,13 @@ def test_lane_gap_is_the_median_time_between_full_batches():
     assert [b.ended_ms for b in batches] == [1100, 1220, 1350, 2000, 2130]
     assert lane_gap_ms(batches) == 30.0  # gaps between full batches: 20 and 30 (the batch of 3 interrupts the backlog)
     assert lane_gap_ms(batches[:1]) is None
+
+
+def test_the_check_uses_the_runs_own_batch_durations():
+    figures = PipelineFigures(process_fixed_ms=5, process_per_record_ms=10)  # the sample: 105 ms a full batch
+    run = sandbox_check.Run(150.0, 2.5, 120.0, 400, 1.4, 0.5, batch_ms=70.0, gap_ms=2.0)
+    at_run = sandbox_check.run_figures(figures, run, 10)
+    assert at_run.process_ms(10) == pytest.approx(70.0) and at_run.process_per_record_ms == 7.0  # at most the whole
+    slower = sandbox_check.run_figures(figures, sandbox_check.Run(150.0, 2.5, 80.0, 400, 2.0, 0.5, batch_ms=130.0), 10)
+    assert (slower.process_fixed_ms, slower.process_per_record_ms) == (30.0, 10.0)
+    assert sandbox_check.run_figures(figures, sandbox_check.Run(150.0, 2.5, 80.0, 400, None, 0.5), 10) is figures
