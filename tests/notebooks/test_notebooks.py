@@ -148,7 +148,7 @@ def test_deploy_notebook_deploys_to_the_sandbox_through_the_cdk_cli(start_sandbo
 def test_capacity_notebook_measures_models_costs_and_checks_the_sandbox(executed):
     reports, runs = executed
     text = text_of(runs["06_capacity"].output)
-    assert "200 orders notified; ProcessOrder batches of 1 to" in text
+    assert re.search(r"200 orders notified; ProcessOrder batches of \d+ to \d+ records", text), text[:500]
     assert "read 2026-11-30" in text and "list prices" in text
     assert "compared: ['PROCESSED orders/s', 'IteratorAge, largest (s)']" in text
     assert "bound: the sandbox's core:" in text and "bound: stream processing (the AWS model):" in text

@@ -76,7 +76,9 @@ def test_a_filter_lambda_refuses_is_refused_when_the_mapping_is_created_or_updat
 
 
 def test_function_error_is_retried_then_the_batch_goes_to_the_dlq(scenario):
-    s = scenario(MaximumRetryAttempts=2, BisectBatchOnFunctionError=False)
+    s = scenario(
+        MaximumRetryAttempts=2, BisectBatchOnFunctionError=False, BatchSize=2, MaximumBatchingWindowInSeconds=1
+    )  # one batch of both
     s.put("good-1")
     s.put("bad", mode="raise")
     [record] = wait_for(s.dlq, message="an on-failure record")

@@ -145,6 +145,6 @@ def test_an_expired_order_is_traced_through_its_ttl_removal(stack_aws, outputs, 
     wait_for(lambda: repo.get(order_id) is None, timeout=60, interval=0.5, message="the TTL process deleted the order")
     result = traced(stack_aws, target, order_id, lambda t: any(s.what == "REMOVE: expired (TTL)" for s in t.steps))
     assert result.found and re.fullmatch(r"notified in [\d.]+ m?s(, slowest: .*)?; removed from the table since", result.verdict)
-    whats = [s.what for s in result.steps]
+    whats = [s.what for s in result.steps if s.source != "alarm"]  # other tests' alarms may change meanwhile
     assert "CreateOrder answered 201 (created)" in whats and whats.index("REMOVE: expired (TTL)") == len(whats) - 1
     assert any(s.source == "ProcessOrder" for s in result.steps)
