@@ -496,7 +496,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     # A demo describes its own run: it starts empty (the last saved state is kept as .previous).
     state, fresh = control.start(args.port, args.state_dir, deploy=False, fresh=True)
-    print(f"Sandbox on {state.endpoint}: running the notebooks (deploy, orders, latency, DLQ, operations) ...", flush=True)
+    print(f"Sandbox on {state.endpoint}: running the notebooks (deploy, orders, latency, DLQ, operations, capacity) ...", flush=True)
     try:
         summary = run_all(args.output, {"target": "sandbox", "endpoint": state.endpoint})
     finally:
