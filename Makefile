@@ -170,8 +170,8 @@ metrics: setup ## the dashboard's metrics on AWS, one row a minute (MINUTES=30)
 # A model, not a measurement: no credentials and no AWS call (orders_lib/planning/).
 FACTOR ?= 1
 BATCH ?= 10
-capacity: setup ## does the pipeline keep up on AWS at RATE orders/s, and its cost (FACTOR=1 BATCH=10; offline model)
-	@$(ORDERS) capacity --rate $(or $(filter-out 0,$(RATE)),$(error RATE=orders/s is needed: make capacity RATE=2000)) --factor $(FACTOR) --batch-size $(BATCH)
+capacity: setup ## does the pipeline keep up on AWS at RATE orders/s, and its cost (FACTOR=1 BATCH=10 FIGURES=reports/capacity.json; offline model)
+	@$(ORDERS) capacity --rate $(or $(filter-out 0,$(RATE)),$(error RATE=orders/s is needed: make capacity RATE=2000)) --factor $(FACTOR) --batch-size $(BATCH) $(if $(FIGURES),--figures $(FIGURES))
 
 test-cdk: setup ## CDK assertion tests, cdk-nag, cfn-lint, workflow lint (~30 s)
 	$(PYTEST) tests/cdk -q

@@ -88,15 +88,16 @@ def cmd_capacity(args: argparse.Namespace) -> int:
             min_shards=args.min_shards,
         )
         prices = load_prices(args.prices)
+        figures = PipelineFigures.from_file(args.figures) if args.figures else PipelineFigures()
     except (ValueError, PricesError) as error:
         print(f"orders capacity: {error}", file=sys.stderr)
         return 2
     if prices.region != settings.region:
         print(f"orders capacity: the price file is for {prices.region}, the model for {settings.region}", file=sys.stderr)
         return 2
-    figures = PipelineFigures()
     verdict = assess(args.rate, figures, settings)
-    print(capacity_report(verdict, settings, estimate(args.rate, figures, settings, prices), "defaults (no measured run fed in yet)"))
+    source = f"measured in a run ({args.figures})" if args.figures else "defaults (no measured run fed in: --figures reports/capacity.json)"
+    print(capacity_report(verdict, settings, estimate(args.rate, figures, settings, prices), source))
     return 0
 
 
@@ -557,6 +558,9 @@ def build_parser() -> argparse.ArgumentParser:
     capacity.add_argument("--window", type=float, default=0.0, help="MaximumBatchingWindowInSeconds (default 0, as deployed)")
     capacity.add_argument("--min-shards", type=_positive, default=1, help="stream shards the table has at least (default 1)")
     capacity.add_argument("--prices", type=Path, help="price file (default: the packaged prices.yaml)")
+    capacity.add_argument(
+        "--figures", type=Path, help="per-order figures measured by 06_capacity (reports/capacity.json; default: the defaults)"
+    )
     sandbox = command("sandbox", cmd_sandbox)
     sandbox.add_argument("action", choices=("start", "stop", "clean", "status", "deploy", "chaos", "clock", "iam", "snapshot"))
     sandbox.add_argument("snapshot", nargs="*", metavar="save|load FILE", help="snapshot: export or import the whole sandbox's state")

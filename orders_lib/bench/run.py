@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.percentiles import percentile  # the definition orders create-bulk reports too
-from .sample_orders import sample_orders
+from ..ops.sample_orders import sample_orders
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORT = ROOT / "reports" / "bench.json"

@@ -30,7 +30,7 @@ def _fill(orders: int) -> None:
     from moto.dynamodb.models import dynamodb_backends
 
     from ..aws.repository import to_attribute_map
-    from .sample_orders import sample_orders
+    from ..ops.sample_orders import sample_orders
 
     backend = dynamodb_backends["123456789012"]["us-east-1"]
     backend.create_table(

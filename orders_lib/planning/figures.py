@@ -8,9 +8,11 @@ account's quotas. Both are plain frozen dataclasses: ``dataclasses.replace`` mak
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 from . import limits
 
@@ -67,6 +69,26 @@ class PipelineFigures:
                 raise ValueError(f"{name} must be 0 or more, got {getattr(self, name)}")
         if self.memory_mb < 128 or self.item_bytes < 1 or self.notification_bytes < 1:
             raise ValueError("memory_mb must be at least 128, item_bytes and notification_bytes at least 1")
+
+    @classmethod
+    def from_file(cls, path: Path) -> PipelineFigures:
+        """The figures a run measured: ``capacity.json``'s ``figures``, as ``06_capacity`` writes it
+        (a file holding only those figures is read too). ValueError names what is wrong."""
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise ValueError(f"cannot read figures from {path}: {error}") from error
+        figures = data.get("figures", data) if isinstance(data, dict) else None
+        if not isinstance(figures, dict):
+            raise ValueError(f"{path} holds no figures (expected 06_capacity's capacity.json)")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(figures) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown figure(s) {', '.join(unknown)}")
+        try:
+            return cls(**figures)
+        except TypeError as error:
+            raise ValueError(f"{path}: {error}") from error
 
     def process_ms(self, records: float) -> float:
         """One ProcessOrder invocation's duration for a batch of ``records``."""

@@ -212,9 +212,9 @@ def run(
     from concurrent.futures import ThreadPoolExecutor
 
     from ..aws.repository import OrderRepository
-    from ..bench.sample_orders import sample_orders
     from ..domain.clock import from_iso
     from ..ops.capacity import processing_rate, wait_in_order
+    from ..ops.sample_orders import sample_orders
 
     writer = OrderRepository(new_client("dynamodb"), outputs.table_name)  # boto3 clients are thread-safe
     batch = sample_orders(orders, seed=seed)  # the same seed, the same ids: a seed of its own

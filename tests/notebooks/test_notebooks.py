@@ -165,6 +165,10 @@ def test_capacity_notebook_measures_models_costs_and_checks_the_sandbox(executed
     assert measured["item_bytes"]["measured"] < 1024 and measured["writes_per_order"]["measured"] == 2.0
     assert figures["figures"]["process_per_record_ms"] > 0 and figures["figures"]["create_ms"] > 0
     assert figures["first_behind"].startswith("ParallelizationFactor 1, BatchSize 10: keeps up to")
+    from orders_lib.planning.figures import PipelineFigures
+
+    fed = PipelineFigures.from_file(reports / "capacity.json")  # what orders capacity --figures reads
+    assert fed.create_ms == figures["figures"]["create_ms"] and fed.item_bytes == measured["item_bytes"]["measured"]
     assert set(figures["per_million"]) == {"10", "100", "1000", "10000"} and all(v > 0 for v in figures["per_million"].values())
     assert [row["quantity"] for row in figures["check"]] == ["PROCESSED orders/s", "IteratorAge, largest (s)"]
     for row in figures["check"]:  # the verdict shown is the one computed; agreement itself is reported, not asserted

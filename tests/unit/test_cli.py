@@ -50,3 +50,19 @@ def test_capacity_refuses_a_bad_price_file_or_setting(tmp_path, capsys):
     assert "orders capacity: " in capsys.readouterr().err
     assert main(["capacity", "--rate", "10", "--factor", "11"]) == 2
     assert "ParallelizationFactor is 1 to 10, got 11" in capsys.readouterr().err
+
+
+def test_capacity_reads_the_figures_a_run_measured(tmp_path, capsys):
+    """06_capacity's capacity.json: a batch of 10 in 200 ms halves what a shard holds (50 orders/s)."""
+    measured = tmp_path / "capacity.json"
+    measured.write_text(json.dumps({"figures": {"process_fixed_ms": 100.0, "process_per_record_ms": 10.0, "calls_per_order": {}}}))
+    assert main(["capacity", "--rate", "60", "--figures", str(measured)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("FALLS BEHIND at 60 orders/s: processes 50/s") and f"figures: measured in a run ({measured})" in out
+    assert main(["capacity", "--rate", "60"]) == 0
+    assert capsys.readouterr().out.startswith("KEEPS UP at 60 orders/s")  # the defaults: 100 orders/s a shard
+    measured.write_text(json.dumps({"figures": {"process_ms": 5}}))
+    assert main(["capacity", "--rate", "60", "--figures", str(measured)]) == 2
+    assert "unknown figure(s) process_ms" in capsys.readouterr().err
+    assert main(["capacity", "--rate", "60", "--figures", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read figures from" in capsys.readouterr().err

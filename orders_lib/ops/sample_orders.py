@@ -1,4 +1,5 @@
-"""Orders as CreateOrder makes them, from generated requests, without a table: the bench's load."""
+"""Orders as CreateOrder makes them, from generated requests, without a table: the load of make bench
+and of 06_capacity's check against the sandbox."""
 
 from __future__ import annotations
 
