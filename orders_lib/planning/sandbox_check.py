@@ -264,7 +264,8 @@ def run_figures(figures: PipelineFigures, run: Run, batch_size: int) -> Pipeline
     if not run.batch_ms:
         return figures
     per_record = min(figures.process_per_record_ms, run.batch_ms / batch_size)
-    return replace(figures, process_fixed_ms=run.batch_ms - per_record * batch_size, process_per_record_ms=per_record)
+    fixed = max(0.0, run.batch_ms - per_record * batch_size)  # not a rounding error's -1e-14
+    return replace(figures, process_fixed_ms=fixed, process_per_record_ms=per_record)
 
 
 @dataclass(frozen=True)

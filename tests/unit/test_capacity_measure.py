@@ -207,3 +207,5 @@ def test_the_check_uses_the_runs_own_batch_durations():
     slower = sandbox_check.run_figures(figures, sandbox_check.Run(150.0, 2.5, 80.0, 400, 2.0, 0.5, batch_ms=130.0), 10)
     assert (slower.process_fixed_ms, slower.process_per_record_ms) == (30.0, 10.0)
     assert sandbox_check.run_figures(figures, sandbox_check.Run(150.0, 2.5, 80.0, 400, None, 0.5), 10) is figures
+    tiny = sandbox_check.run_figures(figures, sandbox_check.Run(150.0, 2.5, 80.0, 400, 1.0, 0.5, batch_ms=1.89), 10)
+    assert tiny.process_fixed_ms == 0.0 and tiny.process_ms(10) == pytest.approx(1.89)  # 1.89 - 0.189 × 10 is -2e-16 in floats
