@@ -132,10 +132,12 @@ def order_pattern(order_id: str) -> str:
     return f"{{ $.orderId = {quoted} || $.orderIds[*] = {quoted} }}"
 
 
-def filter_events(logs: Any, group: str, pattern: str, start_ms: int, end_ms: int, max_pages: int = 20) -> list[dict[str, Any]]:
-    """Every event of ``group`` matching ``pattern`` in [start, end], oldest first."""
+def filter_events(logs: Any, group: str, pattern: str | None, start_ms: int, end_ms: int, max_pages: int = 20) -> list[dict[str, Any]]:
+    """Every event of ``group`` matching ``pattern`` (None: every event) in [start, end], oldest first."""
     events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"logGroupName": group, "filterPattern": pattern, "startTime": start_ms, "endTime": end_ms}
+    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start_ms, "endTime": end_ms}
+    if pattern is not None:
+        kwargs["filterPattern"] = pattern
     for _ in range(max_pages):
         response = logs.filter_log_events(**kwargs)
         events += response.get("events", [])

@@ -38,7 +38,7 @@ from typing import Any
 
 from ..domain.model import Order
 from ..domain.notification import build_notification
-from ..ops.trace_logs import Report, json_line, parse_report
+from ..ops.trace_logs import Report, filter_events, json_line, parse_report
 from .figures import PipelineFigures, write_units
 
 LOG_EVENT_OVERHEAD_BYTES = 26  # PutLogEvents: each event counts its message's UTF-8 bytes plus 26
@@ -234,17 +234,7 @@ def calls_from_logs(create_events: Sequence[Mapping[str, Any]], process_events: 
 
 def window_events(logs: Any, group: str, start_ms: int, end_ms: int, max_pages: int = 200) -> list[dict[str, Any]]:
     """Every event of ``group`` in [start, end] (FilterLogEvents without a pattern, every page)."""
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start_ms, "endTime": end_ms}
-    for _ in range(max_pages):
-        response = logs.filter_log_events(**kwargs)
-        events += response.get("events", [])
-        token = response.get("nextToken")
-        if not token or token == kwargs.get("nextToken"):
-            break
-        kwargs["nextToken"] = token
-    unique = {(e.get("logStreamName"), e.get("eventId"), e["timestamp"], e["message"]): e for e in events}
-    return sorted(unique.values(), key=lambda e: e["timestamp"])
+    return filter_events(logs, group, None, start_ms, end_ms, max_pages)
 
 
 # -- the measurement -------------------------------------------------------------------

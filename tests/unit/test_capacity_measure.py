@@ -209,3 +209,21 @@ def test_the_check_uses_the_runs_own_batch_durations():
     assert sandbox_check.run_figures(figures, sandbox_check.Run(150.0, 2.5, 80.0, 400, None, 0.5), 10) is figures
     tiny = sandbox_check.run_figures(figures, sandbox_check.Run(150.0, 2.5, 80.0, 400, 1.0, 0.5, batch_ms=1.89), 10)
     assert tiny.process_fixed_ms == 0.0 and tiny.process_ms(10) == pytest.approx(1.89)  # 1.89 - 0.189 × 10 is -2e-16 in floats
+
+
+def test_the_window_is_read_page_by_page_without_a_filter_pattern():
+    from orders_lib.planning.measure import window_events
+
+    class Logs:
+        def __init__(self):
+            self.calls = []
+
+        def filter_log_events(self, **kwargs):
+            self.calls.append(kwargs)
+            if "nextToken" not in kwargs:
+                return {"events": [{"eventId": "2", "timestamp": 20, "message": "b"}], "nextToken": "t"}
+            return {"events": [{"eventId": "1", "timestamp": 10, "message": "a"}, {"eventId": "2", "timestamp": 20, "message": "b"}]}
+
+    logs = Logs()
+    assert [e["message"] for e in window_events(logs, "/aws/lambda/f", 0, 100)] == ["a", "b"]  # oldest first, overlap once
+    assert all("filterPattern" not in call for call in logs.calls) and len(logs.calls) == 2
